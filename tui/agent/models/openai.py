@@ -1,0 +1,238 @@
+"""OpenAIChat: any OpenAI-compatible chat-completions API (OpenAI, Ollama, vLLM, llama.cpp, LM Studio).
+
+Real servers differ, so this is forgiving:
+- it streams, and falls back to a plain request when a server cannot stream with tools, or ends
+  such a stream empty;
+- it assembles tool-call deltas by index, tolerating missing indexes and ids;
+- it keeps one client per event loop, so `asyncio.run(arun())` followed by a second
+  `asyncio.run(acontinue_run())` works (no client stays bound to a closed loop);
+- every failure becomes a ModelError whose message says what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import weakref
+from typing import Any, AsyncIterator
+
+from .base import ModelChunk, ModelError, ModelResponse, ToolCall
+
+#: Placeholder key for local servers (Ollama, llama.cpp...) that need none; the client insists on one.
+NO_KEY = "not-needed"
+
+
+class OpenAIChat:
+    def __init__(
+        self,
+        id: str = "gpt-4o-mini",
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        stream: bool = True,
+        timeout: float = 60.0,
+        max_retries: int = 2,
+        temperature: float | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+    ) -> None:
+        self.id = id
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        self._api_key = api_key
+        self.api_key_env = api_key_env
+        self.stream = stream
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.temperature = temperature
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+        #: Set once a server showed it cannot stream with tools; later requests go plain.
+        self._stream_with_tools_broken = False
+
+    # ------------------------------------------------------------------ client
+
+    @property
+    def api_key(self) -> str | None:
+        return self._api_key or os.environ.get(self.api_key_env) or None
+
+    def describe(self) -> str:
+        where = self.base_url or "api.openai.com"
+        return f"{self.id} @ {where}"
+
+    def _client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            from openai import AsyncOpenAI  # lazy: keeps `import tui.agent` light
+
+            key = self.api_key
+            if key is None:
+                if self.base_url is None:
+                    raise ModelError(
+                        f"No API key: set {self.api_key_env} (or pass api_key=), or point OPENAI_BASE_URL / "
+                        "--base-url at a local server such as Ollama. Without either, use the offline demo model."
+                    )
+                key = NO_KEY
+            client = AsyncOpenAI(
+                api_key=key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
+            )
+            self._clients[loop] = client
+        return client
+
+    # ------------------------------------------------------------------ requests
+
+    def _params(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": self.id, "messages": messages}
+        if tools:
+            params["tools"] = tools
+        if self.temperature is not None:
+            params["temperature"] = self.temperature
+        return params
+
+    async def astream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[ModelChunk]:
+        client = self._client()
+        params = self._params(messages, tools)
+        if not self.stream or (tools and self._stream_with_tools_broken):
+            yield ModelChunk(response=await self._complete(client, params))
+            return
+
+        emitted = False
+        try:
+            response = ModelResponse()
+            calls: dict[Any, dict[str, Any]] = {}
+            order: list[Any] = []
+            saw_chunk = False
+            stream = await client.chat.completions.create(**params, stream=True)
+            async for chunk in stream:
+                saw_chunk = True
+                if getattr(chunk, "error", None):
+                    raise ModelError(f"The model server reported an error mid-stream: {chunk.error}")
+                for choice in chunk.choices or []:
+                    delta = choice.delta
+                    if delta is not None and delta.content:
+                        response.content += delta.content
+                        emitted = True
+                        yield ModelChunk(text=delta.content)
+                    for tc in (delta.tool_calls if delta is not None else None) or []:
+                        key = tc.index if tc.index is not None else (tc.id or len(order))
+                        if key not in calls:
+                            # Servers that omit the index but repeat the id: match on the id.
+                            match = next((k for k, c in calls.items() if tc.id and c["id"] == tc.id), None)
+                            if match is not None:
+                                key = match
+                            else:
+                                calls[key] = {"id": tc.id, "name": "", "arguments": ""}
+                                order.append(key)
+                        entry = calls[key]
+                        if tc.id and not entry["id"]:
+                            entry["id"] = tc.id
+                        if tc.function is not None:
+                            if tc.function.name:
+                                entry["name"] += tc.function.name
+                            if tc.function.arguments:
+                                entry["arguments"] += tc.function.arguments
+                    if choice.finish_reason:
+                        response.finish_reason = choice.finish_reason
+        except ModelError:
+            raise
+        except Exception as exc:
+            if not emitted and tools and _looks_like_no_stream_support(exc):
+                self._stream_with_tools_broken = True
+                yield ModelChunk(response=await self._complete(client, params))
+                return
+            raise _model_error(exc, self, partial=emitted or bool(calls if "calls" in locals() else False)) from exc
+
+        response.tool_calls = [
+            ToolCall(id=calls[k]["id"], name=calls[k]["name"], arguments=calls[k]["arguments"]) for k in order
+        ]
+        if not saw_chunk or (not response.content and not response.tool_calls and not emitted):
+            # An empty stream: some servers do this when tools are offered. Ask again without streaming.
+            if tools:
+                self._stream_with_tools_broken = True
+            yield ModelChunk(response=await self._complete(client, params))
+            return
+        if response.finish_reason is None:
+            raise ModelError(
+                "The model's stream was cut off before it finished (no finish_reason). "
+                "The partial reply was not used; continue the run to try again."
+            )
+        yield ModelChunk(response=response)
+
+    async def _complete(self, client: Any, params: dict[str, Any]) -> ModelResponse:
+        try:
+            completion = await client.chat.completions.create(**params)
+        except Exception as exc:
+            raise _model_error(exc, self) from exc
+        if not getattr(completion, "choices", None):
+            raise ModelError("The model server returned no choices. Check the model id and the server's logs.")
+        choice = completion.choices[0]
+        message = choice.message
+        calls = [
+            ToolCall(id=tc.id, name=(tc.function.name if tc.function else ""), arguments=(tc.function.arguments if tc.function else ""))
+            for tc in (message.tool_calls or [])
+        ]
+        return ModelResponse(content=message.content or "", tool_calls=calls, finish_reason=choice.finish_reason)
+
+
+def _looks_like_no_stream_support(exc: Exception) -> bool:
+    status = getattr(exc, "status_code", None)
+    text = str(exc).lower()
+    return status in (400, 422, 501) and "stream" in text
+
+
+def _model_error(exc: Exception, model: OpenAIChat, *, partial: bool = False) -> ModelError:
+    """Translate the openai client's exceptions into messages that say what to do."""
+    import openai
+
+    where = model.base_url or "the OpenAI API"
+    status = getattr(exc, "status_code", None)
+    detail = _error_detail(exc)
+    if isinstance(exc, openai.AuthenticationError) or status == 401:
+        return ModelError(
+            f"{where} rejected the API key (401{detail}). Check {model.api_key_env} or --api-key-env.",
+            status_code=401,
+        )
+    if isinstance(exc, openai.PermissionDeniedError) or status == 403:
+        return ModelError(f"{where} refused access (403{detail}). Check the key's permissions for model {model.id}.", status_code=403)
+    if isinstance(exc, openai.NotFoundError) or status == 404:
+        return ModelError(f"{where} does not know model {model.id!r} or the URL is wrong (404{detail}). Check --model and --base-url.", status_code=404)
+    if isinstance(exc, openai.RateLimitError) or status == 429:
+        return ModelError(
+            f"{where} is rate limiting requests (429{detail}). Wait a moment, then continue the run.",
+            status_code=429,
+            retryable=True,
+        )
+    if isinstance(exc, openai.APITimeoutError):
+        return ModelError(
+            f"{where} did not answer within {model.timeout:g}s (timeout). Continue the run to try again, or raise request_timeout.",
+            retryable=True,
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        if partial:
+            return ModelError(
+                f"The connection to {where} broke mid-reply (stream cut off). The partial reply was not used; continue the run to try again.",
+                retryable=True,
+            )
+        return ModelError(
+            f"Could not connect to {where} ({exc.__cause__ or exc}). Is the server running? Check --base-url / OPENAI_BASE_URL.",
+            retryable=True,
+        )
+    if isinstance(exc, openai.APIStatusError) and status is not None and status >= 500:
+        return ModelError(f"{where} failed with a server error ({status}{detail}). Continue the run to try again.", status_code=status, retryable=True)
+    if isinstance(exc, openai.APIStatusError):
+        return ModelError(f"{where} rejected the request ({status}{detail}).", status_code=status)
+    if isinstance(exc, openai.APIError):
+        return ModelError(f"{where} returned an unusable reply: {exc}", retryable=True)
+    return ModelError(f"The model call failed: {type(exc).__name__}: {exc}")
+
+
+def _error_detail(exc: Exception) -> str:
+    body = getattr(exc, "body", None)
+    message = None
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        message = err.get("message") if isinstance(err, dict) else err
+    elif isinstance(body, str):
+        message = body
+    if not message:
+        return ""
+    message = str(message).strip().replace("\n", " ")
+    return f": {message[:200]}"

@@ -1,0 +1,66 @@
+"""Approval policy: which gated calls are decided automatically, and by what.
+
+Only tools that need *confirmation* can be decided by a policy. A user-input or external-execution
+tool still needs its human data, whatever the rules say. Every automatic decision names its source
+(`session-allow`, `run-allow`, `rule:NAME`) so the ledger can explain it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .run import RunOutput, ToolExecution
+
+Effect = Literal["allow", "ask", "deny"]
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    effect: Effect
+    decided_by: str
+    note: str | None = None
+
+
+@dataclass
+class Policy:
+    """Session- and run-scoped allow/deny lists. Saved rules extend this (see `tui.agent.rules`)."""
+
+    session_allow: set[str] = field(default_factory=set)
+    session_deny: set[str] = field(default_factory=set)
+    run_allow: dict[str, set[str]] = field(default_factory=dict)
+    run_deny: dict[str, set[str]] = field(default_factory=dict)
+
+    def allow_for_session(self, tool_name: str) -> None:
+        self.session_deny.discard(tool_name)
+        self.session_allow.add(tool_name)
+
+    def deny_for_session(self, tool_name: str) -> None:
+        self.session_allow.discard(tool_name)
+        self.session_deny.add(tool_name)
+
+    def allow_for_run(self, run_id: str, tool_name: str) -> None:
+        self.run_allow.setdefault(run_id, set()).add(tool_name)
+
+    def deny_for_run(self, run_id: str, tool_name: str) -> None:
+        self.run_deny.setdefault(run_id, set()).add(tool_name)
+
+    def forget_session(self, tool_name: str) -> None:
+        self.session_allow.discard(tool_name)
+        self.session_deny.discard(tool_name)
+
+    def decide(self, tool: ToolExecution, run: RunOutput) -> PolicyDecision | None:
+        """An automatic decision for `tool`, or None to ask the user."""
+        if not tool.requires_confirmation:
+            return None
+        name = tool.tool_name
+        # Narrow scopes win over broad ones; within a scope, deny wins over allow.
+        if name in self.run_deny.get(run.run_id, ()):
+            return PolicyDecision("deny", "run-deny", "The user declined this tool for the rest of this run.")
+        if name in self.run_allow.get(run.run_id, ()):
+            return PolicyDecision("allow", "run-allow")
+        if name in self.session_deny:
+            return PolicyDecision("deny", "session-deny", "The user declined this tool for this session.")
+        if name in self.session_allow:
+            return PolicyDecision("allow", "session-allow")
+        return None

@@ -1,0 +1,288 @@
+"""`@tool`: turn a Python function into a tool the model can call, with its HITL flags.
+
+The JSON schema comes from the signature's type hints and the docstring's Args section. Fields the
+user owns (`user_input_fields`) are removed from the schema the model sees, so the model cannot
+fill them, and anything it sends for them anyway is discarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+import typing
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from .run import UserInputField, choices_of, format_validation_error
+
+
+class ToolError(Exception):
+    """Raise from a tool to give the model (and the user) a clear error instead of a traceback."""
+
+
+_ARG_LINE = re.compile(r"^\s*(?P<name>\*{0,2}\w+)\s*(\((?P<type>[^)]*)\))?\s*:\s*(?P<desc>.*)$")
+_SECTION = re.compile(r"^\s*(Args|Arguments|Parameters|Returns|Return|Raises|Yields|Examples?|Notes?)\s*:\s*$")
+
+
+def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
+    """Split a Google-style docstring into (description, {arg: description})."""
+    if not doc:
+        return "", {}
+    lines = inspect.cleandoc(doc).splitlines()
+    description: list[str] = []
+    args: dict[str, str] = {}
+    section: str | None = None
+    current: str | None = None
+    arg_indent: int | None = None
+    for raw in lines:
+        m = _SECTION.match(raw)
+        if m:
+            section = m.group(1).lower()
+            current = None
+            arg_indent = None
+            continue
+        if section is None:
+            description.append(raw)
+            continue
+        if section in ("args", "arguments", "parameters"):
+            if not raw.strip():
+                current = None
+                continue
+            indent = len(raw) - len(raw.lstrip())
+            am = _ARG_LINE.match(raw)
+            if am and (arg_indent is None or indent <= arg_indent):
+                arg_indent = indent
+                current = am.group("name").lstrip("*")
+                args[current] = am.group("desc").strip()
+            elif current is not None:
+                args[current] = (args[current] + " " + raw.strip()).strip()
+    text = "\n".join(description).strip()
+    # The first paragraph is the summary the model sees.
+    return text, args
+
+
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Resolve pydantic's $defs/$ref so every server gets a flat, self-contained schema."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                name = node["$ref"].split("/")[-1]
+                target = dict(defs.get(name, {}))
+                merged = {**resolve(target), **{k: v for k, v in node.items() if k != "$ref"}}
+                return merged
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)
+
+
+def _strip_titles(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _strip_titles(v) for k, v in node.items() if k != "title" or not isinstance(v, str)}
+    if isinstance(node, list):
+        return [_strip_titles(v) for v in node]
+    return node
+
+
+class Function:
+    """A tool: its schema for the model, its HITL flags, and how to call it."""
+
+    def __init__(
+        self,
+        entrypoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        requires_confirmation: bool = False,
+        requires_user_input: bool = False,
+        user_input_fields: list[str] | None = None,
+        external_execution: bool = False,
+        approval_timeout: float | None = None,
+        on_timeout: Literal["reject", "approve"] = "reject",
+    ) -> None:
+        kinds = [
+            name_
+            for name_, flag in (
+                ("requires_confirmation", requires_confirmation),
+                ("requires_user_input", requires_user_input or bool(user_input_fields)),
+                ("external_execution", external_execution),
+            )
+            if flag
+        ]
+        fn_name = name or getattr(entrypoint, "__name__", "tool")
+        if len(kinds) > 1:
+            raise ValueError(
+                f"@tool {fn_name!r}: choose one of requires_confirmation, requires_user_input "
+                f"(or user_input_fields) and external_execution; got {', '.join(kinds)}."
+            )
+        if on_timeout not in ("reject", "approve"):
+            raise ValueError(f"@tool {fn_name!r}: on_timeout must be 'reject' or 'approve', not {on_timeout!r}")
+        if approval_timeout is not None and approval_timeout <= 0:
+            raise ValueError(f"@tool {fn_name!r}: approval_timeout must be a positive number of seconds")
+        self.entrypoint = entrypoint
+        self.name = fn_name
+        self.requires_confirmation = requires_confirmation
+        self.requires_user_input = requires_user_input or bool(user_input_fields)
+        self.external_execution = external_execution
+        self.approval_timeout = approval_timeout
+        self.on_timeout = on_timeout
+        self.is_async = inspect.iscoroutinefunction(entrypoint)
+
+        summary, arg_docs = parse_docstring(inspect.getdoc(entrypoint))
+        self.description = (description or summary or f"Call {self.name}.").strip()
+        self.arg_docs = arg_docs
+
+        self.signature = inspect.signature(entrypoint)
+        try:
+            hints = typing.get_type_hints(entrypoint, include_extras=True)
+        except Exception:  # unresolved forward refs: fall back to raw annotations
+            hints = {}
+        self._params: dict[str, tuple[Any, Any]] = {}
+        for pname, param in self.signature.parameters.items():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            if pname in ("self", "cls"):
+                continue
+            annotation = hints.get(pname, param.annotation)
+            if annotation is inspect.Parameter.empty:
+                annotation = Any
+            default = ... if param.default is inspect.Parameter.empty else param.default
+            self._params[pname] = (annotation, default)
+
+        unknown = [f for f in (user_input_fields or []) if f not in self._params]
+        if unknown:
+            raise ValueError(f"@tool {self.name!r}: user_input_fields names unknown parameters: {unknown}")
+        if self.requires_user_input:
+            # As in Agno: requires_user_input with no field list means every parameter is the user's.
+            self.user_input_fields = list(user_input_fields or self._params)
+        else:
+            self.user_input_fields = []
+
+        self._model_args_model = self._build_model(
+            {k: v for k, v in self._params.items() if k not in self.user_input_fields}
+        )
+        self._all_args_model = self._build_model(self._params)
+
+    # ------------------------------------------------------------------ schema
+
+    def _build_model(self, params: dict[str, tuple[Any, Any]]) -> type[BaseModel]:
+        from pydantic import Field
+
+        fields: dict[str, Any] = {}
+        for pname, (annotation, default) in params.items():
+            fields[pname] = (annotation, Field(default, description=self.arg_docs.get(pname) or None))
+        return create_model(  # type: ignore[call-overload]
+            f"{self.name}_args",
+            __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),
+            **fields,
+        )
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The JSON schema of the arguments the model may send (user-owned fields removed)."""
+        schema = _strip_titles(_inline_refs(self._model_args_model.model_json_schema()))
+        schema.setdefault("properties", {})
+        schema.setdefault("required", [])
+        schema.pop("additionalProperties", None)
+        return schema
+
+    def to_openai_tool(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
+
+    def user_input_schema(self) -> list[UserInputField]:
+        fields = []
+        for pname in self.user_input_fields:
+            annotation, default = self._params[pname]
+            fields.append(
+                UserInputField(
+                    name=pname,
+                    field_type=annotation,
+                    description=self.arg_docs.get(pname),
+                    suggested=None if default is ... else default,
+                    choices=choices_of(annotation),
+                )
+            )
+        return fields
+
+    # ------------------------------------------------------------------ validation
+
+    def validate_args(self, args: dict[str, Any], *, include_user_fields: bool = False) -> dict[str, Any]:
+        """Validate and coerce arguments against the schema. Raises ValueError with a clear message."""
+        if not isinstance(args, dict):
+            raise ValueError(f"arguments must be a JSON object, not {type(args).__name__}")
+        model = self._all_args_model if include_user_fields else self._model_args_model
+        try:
+            validated = model.model_validate(args)
+        except ValidationError as exc:
+            raise ValueError(format_validation_error(exc)) from None
+        # Only what was sent: parameters left out take the function's own defaults.
+        return {k: getattr(validated, k) for k in validated.model_fields_set}
+
+    # ------------------------------------------------------------------ calling
+
+    async def acall(self, args: dict[str, Any]) -> Any:
+        if self.is_async:
+            return await self.entrypoint(**args)
+        # Sync tools run in a thread so a slow one never blocks the UI's event loop.
+        return await asyncio.to_thread(self.entrypoint, **args)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.entrypoint(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        flags = [k for k in ("requires_confirmation", "requires_user_input", "external_execution") if getattr(self, k)]
+        return f"<Function {self.name}{' ' + ','.join(flags) if flags else ''}>"
+
+
+def tool(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    requires_confirmation: bool = False,
+    requires_user_input: bool = False,
+    user_input_fields: list[str] | None = None,
+    external_execution: bool = False,
+    approval_timeout: float | None = None,
+    on_timeout: Literal["reject", "approve"] = "reject",
+) -> Any:
+    """Declare a tool. Use bare (`@tool`) or with flags (`@tool(requires_confirmation=True)`).
+
+    At most one of `requires_confirmation`, `requires_user_input` / `user_input_fields` and
+    `external_execution` may be set; more than one raises ValueError here, at decoration time.
+    """
+    options = dict(
+        name=name,
+        description=description,
+        requires_confirmation=requires_confirmation,
+        requires_user_input=requires_user_input,
+        user_input_fields=user_input_fields,
+        external_execution=external_execution,
+        approval_timeout=approval_timeout,
+        on_timeout=on_timeout,
+    )
+    if fn is not None:
+        return Function(fn, **options)  # type: ignore[arg-type]
+
+    def decorate(f: Callable[..., Any]) -> Function:
+        return Function(f, **options)  # type: ignore[arg-type]
+
+    return decorate
+
+
+def as_function(obj: Any) -> Function:
+    """Accept a Function or a plain callable (wrapped as an ungated tool)."""
+    if isinstance(obj, Function):
+        return obj
+    if callable(obj):
+        return Function(obj)
+    raise TypeError(f"not a tool: {obj!r} (decorate it with @tool or pass a function)")
