@@ -1,0 +1,103 @@
+"""A person's decision on one pending tool call, and how it is applied to a run.
+
+UIs (the dashboard's modals, the headless demo) produce a `Decision`; `apply_decision` turns it
+into the runtime's own operations (`ToolExecution.confirm/reject/...`, policy scopes) so no UI
+re-implements runtime logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from .run import RunOutput, ToolExecution
+
+if TYPE_CHECKING:
+    from .agent import Agent
+
+Action = Literal[
+    "approve",  # y: run it once, as proposed
+    "edit",  # e: run it once with edited `args`
+    "reject",  # n / r: do not run it (optional `note` for the model)
+    "allow_run",  # allow this tool for the rest of this run
+    "allow_session",  # a: allow this tool for the session
+    "allow_always",  # A: allow this tool always (saved rule)
+    "deny_session",  # d: deny this tool for the session
+    "deny_always",  # D: deny this tool always (saved rule)
+    "input",  # user-input form submitted (`values`)
+    "result",  # external execution: the user typed the `result`
+    "defer",  # esc: decide later, the item stays pending
+]
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    note: str | None = None
+    args: dict[str, Any] | None = None
+    values: dict[str, Any] | None = None
+    result: str | None = None
+
+
+class DecisionError(ValueError):
+    """The decision cannot be applied as given (e.g. invalid edited arguments or form values).
+
+    `field_errors` maps field names to messages for forms.
+    """
+
+    def __init__(self, message: str, field_errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+
+
+def apply_decision(agent: "Agent", run: RunOutput, tool: ToolExecution, decision: Decision) -> bool:
+    """Apply `decision` to `tool`. Returns True when the tool is now decided.
+
+    Raises DecisionError (nothing changed) when the decision is invalid, so the UI can show the
+    problem and ask again. Decisions are saved to the store at once (`agent.save_decisions`), so a
+    crash between deciding and continuing loses nothing.
+    """
+    action = decision.action
+    if action == "defer":
+        return False
+    if action == "edit":
+        if decision.args is None:
+            raise DecisionError("no edited arguments were given")
+        try:
+            agent.validate_edit(tool, decision.args)
+        except ValueError as exc:
+            raise DecisionError(f"The edited arguments are invalid: {exc}") from None
+        tool.confirm(args=decision.args)
+    elif action == "approve":
+        tool.confirm()
+    elif action == "reject":
+        tool.reject(decision.note)
+    elif action in ("allow_run", "allow_session", "allow_always"):
+        if action == "allow_run":
+            agent.policy.allow_for_run(run.run_id, tool.tool_name)
+        else:
+            agent.policy.allow_for_session(tool.tool_name)
+            if action == "allow_always":
+                save = getattr(agent.policy, "save_rule", None)
+                if save is not None:
+                    save(tool.tool_name, "allow")
+        tool.confirm(by="user")
+    elif action in ("deny_session", "deny_always"):
+        agent.policy.deny_for_session(tool.tool_name)
+        if action == "deny_always":
+            save = getattr(agent.policy, "save_rule", None)
+            if save is not None:
+                save(tool.tool_name, "deny")
+        tool.reject(decision.note, by="user")
+    elif action == "input":
+        errors = tool.provide_user_input(decision.values or {})
+        if errors:
+            raise DecisionError("Some values are invalid.", errors)
+    elif action == "result":
+        if decision.result is None or not decision.result.strip():
+            raise DecisionError("Type the result of running the tool (it is sent to the model).")
+        tool.set_result(decision.result)
+    else:  # pragma: no cover - Literal guards this
+        raise DecisionError(f"unknown decision {action!r}")
+    agent.save_decisions(run)
+    return True
