@@ -1,0 +1,1 @@
+"""Dashboard widgets. One concept per module."""
