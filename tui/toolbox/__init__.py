@@ -1,0 +1,47 @@
+"""Built-in tools. Headless: imports neither textual nor rich.
+
+    from tui.toolbox import builtin_tools
+    agent = Agent(model=..., tools=builtin_tools(settings))
+
+Each tool reads its settings (`hn_base_url`, `workspace`, `outbox`, `smtp_*`) when it is called:
+from the Settings object given to `builtin_tools`, or, for the module-level tool objects and
+`builtin_tools()` without settings, from the current configuration (config TOML + HITL_TUI_*).
+"""
+
+from __future__ import annotations
+
+from tui.agent.tools import Function
+from tui.config import Settings
+
+from .email import make_send_email, send_email
+from .files import list_workspace, make_file_tools, read_file, write_file
+from .hackernews import get_top_hackernews_stories, make_get_top_hackernews_stories
+from .shell import run_shell_command
+
+
+def builtin_tools(settings: Settings | None = None) -> list[Function]:
+    """Every built-in tool, bound to `settings` (None: the current configuration, read per call).
+
+    Order: get_top_hackernews_stories (confirmation), send_email (user input: to_address),
+    write_file (confirmation), read_file, list_workspace (ungated), run_shell_command (external).
+    """
+    write, read, listing = make_file_tools(settings)
+    return [
+        make_get_top_hackernews_stories(settings),
+        make_send_email(settings),
+        write,
+        read,
+        listing,
+        run_shell_command,
+    ]
+
+
+__all__ = [
+    "builtin_tools",
+    "get_top_hackernews_stories",
+    "list_workspace",
+    "read_file",
+    "run_shell_command",
+    "send_email",
+    "write_file",
+]
