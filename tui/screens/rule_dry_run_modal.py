@@ -1,0 +1,55 @@
+"""Before an "always" rule is saved: what it would have matched in the history.
+
+Person-rejected matches come first, as a warning. `y` saves the rule, `n`/`esc` goes back.
+"""
+
+from __future__ import annotations
+
+import json
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from ..agent.rules import DryRunReport
+from ..paths import stylesheet
+from ..widgets.literal import literal
+
+
+class RuleDryRunModal(ModalScreen[bool]):
+    CSS_PATH = [stylesheet("rules")]
+    BINDINGS = [
+        Binding("y", "save", "Save rule", id="dryrun.save", tooltip="Save the rule and apply it"),
+        Binding("n,escape", "back", "Back", id="dryrun.back", tooltip="Do not save the rule"),
+    ]
+
+    def __init__(self, report: DryRunReport) -> None:
+        super().__init__()
+        self.report = report
+
+    def compose(self) -> ComposeResult:
+        report = self.report
+        with Vertical(id="dryrun-dialog"):
+            yield Static(literal(f"Save rule: {report.rule.describe()}", style="bold"), id="dryrun-title")
+            yield Static(literal(report.summary(), style="bold red" if report.rejected else ""), id="dryrun-summary")
+            with VerticalScroll(id="dryrun-list"):
+                if not report.matched:
+                    yield Static("No past call in the history matches this rule.", classes="dryrun-empty")
+                for call in report.ordered:
+                    prefix = "✗ rejected by you" if call.rejected_by_person else f"  {call.status}"
+                    note = f" — “{call.note}”" if call.rejected_by_person and call.note else ""
+                    args = json.dumps(call.args, ensure_ascii=False)
+                    yield Static(
+                        literal(f"{prefix}  {call.when}  {call.tool_name}({args}){note}"),
+                        classes="dryrun-row rejected" if call.rejected_by_person else "dryrun-row",
+                    )
+            yield Static("y save the rule · n / esc back", id="dryrun-keys")
+        yield Footer()
+
+    def action_save(self) -> None:
+        self.dismiss(True)
+
+    def action_back(self) -> None:
+        self.dismiss(False)

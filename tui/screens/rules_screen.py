@@ -1,0 +1,110 @@
+"""The rules screen: every active approval rule with its source; session rules can be deleted."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ..agent.policy import Policy
+from ..agent.rules import Rule, RulesPolicy
+from ..paths import stylesheet
+from ..widgets.literal import literal
+
+
+class RulesScreen(Screen[None]):
+    CSS_PATH = [stylesheet("rules")]
+    TITLE = "Approval rules"
+    BINDINGS = [
+        Binding("escape,q", "close", "Back", id="rules.close", tooltip="Return to the dashboard"),
+        Binding("delete,x", "delete_rule", "Delete session rule", id="rules.delete", tooltip="Forget the selected session rule"),
+        Binding("r", "reload", "Reload file", id="rules.reload", tooltip="Re-read the rules file"),
+    ]
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="rules-status")
+        table: DataTable[object] = DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("source", "effect", "tool", "conditions", "name", "note")
+        yield table
+        yield Static(
+            "Strictest wins: deny over ask over allow. Rules apply only to tools that need confirmation.",
+            id="rules-help",
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_rules()
+        self.query_one(DataTable).focus()
+
+    def _rules(self) -> list[Rule]:
+        if isinstance(self.policy, RulesPolicy):
+            return self.policy.all_rules()
+        out = [Rule(name=f"session-allow:{n}", tool=n, effect="allow", source="session") for n in sorted(self.policy.session_allow)]
+        out += [Rule(name=f"session-deny:{n}", tool=n, effect="deny", source="session") for n in sorted(self.policy.session_deny)]
+        return out
+
+    def refresh_rules(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        rules = self._rules()
+        for rule in rules:
+            table.add_row(
+                rule.source + (f" (line {rule.line})" if rule.line else ""),
+                rule.effect,
+                literal(rule.tool),
+                literal(", ".join(c.describe() for c in rule.conditions) or "any arguments"),
+                literal(rule.name),
+                literal(rule.note or ""),
+                key=rule.name,
+            )
+        status = self.query_one("#rules-status", Static)
+        path = getattr(self.policy, "path", None)
+        error = getattr(self.policy, "error", None)
+        if error:
+            status.update(literal(f"⚠ {error}", style="bold red"))
+        elif not rules:
+            status.update(
+                literal(
+                    "No rules yet. Press A in a confirmation to always allow a tool, or a to allow it for this session."
+                    + (f"\nRules file: {path}" if path else "")
+                )
+            )
+        else:
+            status.update(literal(f"{len(rules)} active rule(s)" + (f" — file: {path}" if path else "")))
+
+    def _selected(self) -> Rule | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((r for r in self._rules() if r.name == key), None)
+
+    def action_delete_rule(self) -> None:
+        rule = self._selected()
+        if rule is None:
+            return
+        if rule.source != "session":
+            self.notify("Only session rules can be deleted here; edit the rules file to change saved rules.", severity="warning")
+            return
+        self.policy.forget_session(rule.tool)
+        self.refresh_rules()
+        self.notify(f"Forgot the session rule for {rule.tool}.")
+
+    def action_reload(self) -> None:
+        if isinstance(self.policy, RulesPolicy):
+            self.policy.reload()
+        self.refresh_rules()
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
