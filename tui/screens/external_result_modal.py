@@ -1,0 +1,105 @@
+"""The external-execution modal: the user runs the call themselves and types in its result.
+
+The tool is never run by hitl-tui. The modal shows exactly what to run (tool and arguments, shown
+literally) and takes the result as free text, which is sent to the model as the tool's output.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Label, Static, TextArea
+
+from tui.agent.decisions import Decision
+from tui.agent.run import ToolExecution
+from tui.paths import stylesheet
+from tui.widgets.args_view import ArgsView
+from tui.widgets.error_line import ErrorLine
+from tui.widgets.literal import literal
+
+EMPTY_RESULT = "Type the result of running the tool: it is sent to the model. (esc decides later.)"
+
+
+class ExternalResultModal(ModalScreen[Decision]):
+    """Enter the result of a call the user executed. Dismisses with Decision("result") or ("defer")."""
+
+    CSS_PATH = stylesheet("modals")
+    AUTO_FOCUS = "#result"
+
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Send result", id="external.submit",
+                tooltip="Send the text as the tool's result to the model"),
+        Binding("escape", "defer", "Later", id="external.defer",
+                tooltip="Close; the call stays pending in the approvals pane"),
+    ]
+
+    def __init__(
+        self,
+        tool: ToolExecution,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.tool = tool
+
+    def compose(self) -> ComposeResult:
+        tool = self.tool
+        with Vertical(id="dialog", classes="decision-dialog") as dialog:
+            dialog.border_title = "Run it yourself"
+            title = Text.assemble(("Run ", "bold"), literal(tool.tool_name, style="bold"), (" and paste its result", "bold"))
+            yield Static(title, id="title", classes="modal-title")
+            if tool.description:
+                yield Static(literal(tool.description), id="description", classes="modal-description")
+            yield Static(
+                "hitl-tui never runs this tool: you run the call below, then type its result.",
+                id="why",
+                classes="modal-why",
+            )
+            if tool.error:
+                yield Static(literal(tool.error), id="tool-error", classes="modal-error")
+            yield Label("The call", classes="section-label")
+            yield ArgsView(tool.tool_args, id="args")
+            yield Label("Result (sent to the model as the tool's output)", classes="section-label")
+            yield TextArea(tool.result or "", id="result", soft_wrap=True, placeholder="paste or type the result")
+            yield ErrorLine(id="result-error", classes="modal-error")
+            yield Static("ctrl+s sends the result · esc decides later", classes="modal-hint")
+        yield Footer()
+
+    def action_submit(self) -> None:
+        text = self.query_one("#result", TextArea).text
+        if not text.strip():
+            self.query_one("#result-error", ErrorLine).show(EMPTY_RESULT)
+            self.query_one("#result", TextArea).focus()
+            return
+        self.dismiss(Decision("result", result=text))
+
+    def action_defer(self) -> None:
+        self.dismiss(Decision("defer"))
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        error = self.query_one("#result-error", ErrorLine)
+        if error.message and event.text_area.text.strip():
+            error.clear()
+
+
+if __name__ == "__main__":
+    from textual.app import App
+
+    demo_tool = ToolExecution(
+        tool_call_id="call_demo",
+        tool_name="run_shell_command",
+        tool_args={"command": "ls -la /tmp"},
+        description="Run a shell command on your machine and report its output.",
+        external_execution_required=True,
+    )
+
+    class _Demo(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(ExternalResultModal(demo_tool), lambda d: self.exit(message=repr(d)))
+
+    _Demo().run()
