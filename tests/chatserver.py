@@ -59,6 +59,8 @@ class Reply:
     after: int = 1
     #: Stream each tool call's name in every delta, as some servers do (OpenAI sends it once).
     repeat_name: bool = False
+    #: Stream tool-call deltas without `index` (only the first delta of a call has its id).
+    no_index: bool = False
 
 
 Script = Reply | Callable[[dict[str, Any]], Reply]
@@ -73,8 +75,8 @@ def text(content: str) -> Reply:
     return Reply(content=content)
 
 
-def tools(*calls: Call, content: str = "", repeat_name: bool = False) -> Reply:
-    return Reply(content=content, calls=list(calls), repeat_name=repeat_name)
+def tools(*calls: Call, content: str = "", repeat_name: bool = False, no_index: bool = False) -> Reply:
+    return Reply(content=content, calls=list(calls), repeat_name=repeat_name, no_index=no_index)
 
 
 def fault(kind: FaultKind, *, seconds: float = 5.0, after: int = 1, content: str = "", calls: list[Call] | None = None) -> Reply:
@@ -368,6 +370,10 @@ class _Handler(BaseHTTPRequestHandler):
                 if reply.repeat_name:
                     fn["name"] = c.name
                 events.append(chunk({"tool_calls": [{"index": index, "function": fn}]}))
+            if reply.no_index:
+                for event in events:
+                    for delta_call in event["choices"][0]["delta"].get("tool_calls", []):
+                        delta_call.pop("index", None)
         events.append(chunk({}, "tool_calls" if reply.calls else "stop"))
 
         if kind == "cut":

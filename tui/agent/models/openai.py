@@ -4,16 +4,17 @@ Real servers differ, so this is forgiving:
 - it streams, and falls back to a plain request when a server cannot stream with tools, or ends
   such a stream empty;
 - it assembles tool-call deltas by index, tolerating missing indexes and ids;
-- it keeps one client per event loop, so `asyncio.run(arun())` followed by a second
-  `asyncio.run(acontinue_run())` works (no client stays bound to a closed loop);
+- it opens a client for each request and closes it on the same event loop before returning, so
+  `asyncio.run(arun())` followed by a second `asyncio.run(acontinue_run())` works: no client
+  stays bound to a closed loop (the openai client would otherwise try to close itself on a later
+  loop when it is garbage-collected, and print "Event loop is closed" tracebacks);
 - every failure becomes a ModelError whose message says what to do.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
-import weakref
 from typing import Any, AsyncIterator
 
 from .base import ModelChunk, ModelError, ModelResponse, ToolCall
@@ -43,7 +44,6 @@ class OpenAIChat:
         self.timeout = timeout
         self.max_retries = max_retries
         self.temperature = temperature
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
         #: Set once a server showed it cannot stream with tools; later requests go plain.
         self._stream_with_tools_broken = False
 
@@ -58,24 +58,18 @@ class OpenAIChat:
         return f"{self.id} @ {where}"
 
     def _client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            from openai import AsyncOpenAI  # lazy: keeps `import tui.agent` light
+        """A fresh client, to be closed (`async with`) on the loop that made it."""
+        from openai import AsyncOpenAI  # lazy: keeps `import tui.agent` light
 
-            key = self.api_key
-            if key is None:
-                if self.base_url is None:
-                    raise ModelError(
-                        f"No API key: set {self.api_key_env} (or pass api_key=), or point OPENAI_BASE_URL / "
-                        "--base-url at a local server such as Ollama. Without either, use the offline demo model."
-                    )
-                key = NO_KEY
-            client = AsyncOpenAI(
-                api_key=key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries
-            )
-            self._clients[loop] = client
-        return client
+        key = self.api_key
+        if key is None:
+            if self.base_url is None:
+                raise ModelError(
+                    f"No API key: set {self.api_key_env} (or pass api_key=), or point OPENAI_BASE_URL / "
+                    "--base-url at a local server such as Ollama. Without either, use the offline demo model."
+                )
+            key = NO_KEY
+        return AsyncOpenAI(api_key=key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries)
 
     # ------------------------------------------------------------------ requests
 
@@ -88,21 +82,24 @@ class OpenAIChat:
         return params
 
     async def astream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[ModelChunk]:
-        client = self._client()
-        params = self._params(messages, tools)
-        if not self.stream or (tools and self._stream_with_tools_broken):
+        async with self._client() as client:
+            async for chunk in self._astream(client, self._params(messages, tools), bool(tools)):
+                yield chunk
+
+    async def _astream(self, client: Any, params: dict[str, Any], has_tools: bool) -> AsyncIterator[ModelChunk]:
+        if not self.stream or (has_tools and self._stream_with_tools_broken):
             yield ModelChunk(response=await self._complete(client, params))
             return
 
-        emitted = False
+        emitted = False  # text already handed to the caller: too late to fall back
+        started = False  # the server accepted the request and began to answer
+        response = ModelResponse()
+        calls: dict[Any, dict[str, Any]] = {}
+        order: list[Any] = []
         try:
-            response = ModelResponse()
-            calls: dict[Any, dict[str, Any]] = {}
-            order: list[Any] = []
-            saw_chunk = False
             stream = await client.chat.completions.create(**params, stream=True)
+            started = True
             async for chunk in stream:
-                saw_chunk = True
                 if getattr(chunk, "error", None):
                     raise ModelError(f"The model server reported an error mid-stream: {chunk.error}")
                 for choice in chunk.choices or []:
@@ -112,40 +109,36 @@ class OpenAIChat:
                         emitted = True
                         yield ModelChunk(text=delta.content)
                     for tc in (delta.tool_calls if delta is not None else None) or []:
-                        key = tc.index if tc.index is not None else (tc.id or len(order))
+                        key = _call_key(tc, calls, order)
                         if key not in calls:
-                            # Servers that omit the index but repeat the id: match on the id.
-                            match = next((k for k, c in calls.items() if tc.id and c["id"] == tc.id), None)
-                            if match is not None:
-                                key = match
-                            else:
-                                calls[key] = {"id": tc.id, "name": "", "arguments": ""}
-                                order.append(key)
+                            calls[key] = {"id": tc.id, "name": "", "arguments": ""}
+                            order.append(key)
                         entry = calls[key]
                         if tc.id and not entry["id"]:
                             entry["id"] = tc.id
                         if tc.function is not None:
-                            if tc.function.name:
+                            # OpenAI sends the name once; some servers repeat it in every delta.
+                            if tc.function.name and tc.function.name != entry["name"]:
                                 entry["name"] += tc.function.name
                             if tc.function.arguments:
-                                entry["arguments"] += tc.function.arguments
+                                entry["arguments"] += _arguments_text(tc.function.arguments)
                     if choice.finish_reason:
                         response.finish_reason = choice.finish_reason
         except ModelError:
             raise
         except Exception as exc:
-            if not emitted and tools and _looks_like_no_stream_support(exc):
+            if not emitted and has_tools and _looks_like_no_stream_support(exc):
                 self._stream_with_tools_broken = True
                 yield ModelChunk(response=await self._complete(client, params))
                 return
-            raise _model_error(exc, self, partial=emitted or bool(calls if "calls" in locals() else False)) from exc
+            raise _model_error(exc, self, partial=started) from exc
 
         response.tool_calls = [
             ToolCall(id=calls[k]["id"], name=calls[k]["name"], arguments=calls[k]["arguments"]) for k in order
         ]
-        if not saw_chunk or (not response.content and not response.tool_calls and not emitted):
+        if not response.content and not response.tool_calls:
             # An empty stream: some servers do this when tools are offered. Ask again without streaming.
-            if tools:
+            if has_tools:
                 self._stream_with_tools_broken = True
             yield ModelChunk(response=await self._complete(client, params))
             return
@@ -166,10 +159,41 @@ class OpenAIChat:
         choice = completion.choices[0]
         message = choice.message
         calls = [
-            ToolCall(id=tc.id, name=(tc.function.name if tc.function else ""), arguments=(tc.function.arguments if tc.function else ""))
+            ToolCall(
+                id=tc.id,
+                name=(tc.function.name or "") if tc.function else "",
+                arguments=_arguments_text(tc.function.arguments) if tc.function else "",
+            )
             for tc in (message.tool_calls or [])
         ]
         return ModelResponse(content=message.content or "", tool_calls=calls, finish_reason=choice.finish_reason)
+
+
+def _call_key(tc: Any, calls: dict[Any, dict[str, Any]], order: list[Any]) -> Any:
+    """Which call a tool-call delta belongs to.
+
+    OpenAI gives every delta an `index`; that alone decides (ids may repeat: some servers number
+    calls "call_0" in every reply). Without an index, a delta with a known id continues that
+    call, one with a new id starts a call, and one with neither continues the latest call.
+    """
+    if tc.index is not None:
+        return tc.index
+    if tc.id:
+        known = next((k for k, c in calls.items() if c["id"] == tc.id), None)
+        return known if known is not None else f"id:{len(order)}"
+    return order[-1] if order else 0
+
+
+def _arguments_text(arguments: Any) -> str:
+    """Tool-call arguments as JSON text: some servers send an object where OpenAI sends a string."""
+    if arguments is None:
+        return ""
+    if isinstance(arguments, str):
+        return arguments
+    try:
+        return json.dumps(arguments, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(arguments)
 
 
 def _looks_like_no_stream_support(exc: Exception) -> bool:
@@ -206,7 +230,7 @@ def _model_error(exc: Exception, model: OpenAIChat, *, partial: bool = False) ->
             retryable=True,
         )
     if isinstance(exc, openai.APIConnectionError):
-        if partial:
+        if partial or _broke_mid_reply(exc):
             return ModelError(
                 f"The connection to {where} broke mid-reply (stream cut off). The partial reply was not used; continue the run to try again.",
                 retryable=True,
@@ -222,6 +246,13 @@ def _model_error(exc: Exception, model: OpenAIChat, *, partial: bool = False) ->
     if isinstance(exc, openai.APIError):
         return ModelError(f"{where} returned an unusable reply: {exc}", retryable=True)
     return ModelError(f"The model call failed: {type(exc).__name__}: {exc}")
+
+
+def _broke_mid_reply(exc: Exception) -> bool:
+    """The server answered, then the connection dropped (as opposed to never connecting)."""
+    cause = exc.__cause__ or exc.__context__
+    name = type(cause).__name__ if cause is not None else ""
+    return name in ("RemoteProtocolError", "ReadError") or "peer closed connection" in str(cause or "")
 
 
 def _error_detail(exc: Exception) -> str:
