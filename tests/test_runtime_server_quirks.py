@@ -12,6 +12,7 @@ from chatserver import assert_valid_tool_history, call, text, tools
 from conftest import make_model
 
 from tui.agent import Agent, RunStatus, tool
+from tui.agent.events import ContentDelta
 
 
 def make_tools(log: list[tuple[str, str]]):
@@ -43,10 +44,11 @@ async def test_a_server_that_cannot_stream_with_tools_still_runs_the_whole_flow(
     run = await agent.arun("Say hi to Ann")
     assert run.is_paused, run.error
     run.tools[0].confirm()
-    run = await agent.acontinue_run(run_response=run)
+    events = [e async for e in agent.acontinue_run(run_response=run, stream=True)]
 
     assert run.status == RunStatus.completed, run.error
     assert run.content == "Sent."
+    assert "".join(e.text for e in events if isinstance(e, ContentDelta)) == "Sent.", "the UI still sees the text"
     assert log == [("ann", "hi")]
     # It tried to stream once, then stopped asking for a stream that cannot come.
     assert [bool(r.get("stream")) for r in chat_server.requests] == [True, False, False]

@@ -88,7 +88,8 @@ class OpenAIChat:
 
     async def _astream(self, client: Any, params: dict[str, Any], has_tools: bool) -> AsyncIterator[ModelChunk]:
         if not self.stream or (has_tools and self._stream_with_tools_broken):
-            yield ModelChunk(response=await self._complete(client, params))
+            async for chunk in self._whole(client, params):
+                yield chunk
             return
 
         emitted = False  # text already handed to the caller: too late to fall back
@@ -129,7 +130,8 @@ class OpenAIChat:
         except Exception as exc:
             if not emitted and has_tools and _looks_like_no_stream_support(exc):
                 self._stream_with_tools_broken = True
-                yield ModelChunk(response=await self._complete(client, params))
+                async for chunk in self._whole(client, params):
+                    yield chunk
                 return
             raise _model_error(exc, self, partial=started) from exc
 
@@ -140,13 +142,21 @@ class OpenAIChat:
             # An empty stream: some servers do this when tools are offered. Ask again without streaming.
             if has_tools:
                 self._stream_with_tools_broken = True
-            yield ModelChunk(response=await self._complete(client, params))
+            async for chunk in self._whole(client, params):
+                yield chunk
             return
         if response.finish_reason is None:
             raise ModelError(
                 "The model's stream was cut off before it finished (no finish_reason). "
                 "The partial reply was not used; continue the run to try again."
             )
+        yield ModelChunk(response=response)
+
+    async def _whole(self, client: Any, params: dict[str, Any]) -> AsyncIterator[ModelChunk]:
+        """A plain (non-streamed) reply, told as one text delta then the response, like a stream."""
+        response = await self._complete(client, params)
+        if response.content:
+            yield ModelChunk(text=response.content)
         yield ModelChunk(response=response)
 
     async def _complete(self, client: Any, params: dict[str, Any]) -> ModelResponse:
