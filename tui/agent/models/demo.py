@@ -365,7 +365,8 @@ class DemoModel:
 def _announce(f: Found) -> str:
     a = f.args
     if f.name == "get_top_hackernews_stories":
-        return f"I'll fetch the top {a.get('num_stories')} stories from Hacker News."
+        n = a.get("num_stories")
+        return "I'll fetch the top story from Hacker News." if n == 1 else f"I'll fetch the top {n} stories from Hacker News."
     if f.name == "send_email":
         return f"I'll send an email with the subject “{a.get('subject')}”; you will be asked for the recipient's address."
     if f.name == "write_file":
@@ -473,7 +474,8 @@ def _describe_result(o: _Outcome) -> str:
         if isinstance(stories, list):
             if not stories:
                 return "Hacker News returned no stories."
-            rows = [f"Here are the top {len(stories)} stories on Hacker News:", ""]
+            head = "Here is the top story" if len(stories) == 1 else f"Here are the top {len(stories)} stories"
+            rows = [f"{head} on Hacker News:", ""]
             for i, s in enumerate(stories, 1):
                 if not isinstance(s, dict):
                     continue
