@@ -8,6 +8,7 @@ is valid. Invalid fields show their error under the field and the modal stays op
 
 from __future__ import annotations
 
+import enum
 import json
 from typing import Any
 
@@ -78,6 +79,8 @@ class UserInputModal(ModalScreen[Decision]):
         super().__init__(name=name, id=id, classes=classes)
         self.tool = tool
         self.fields: list[UserInputField] = list(tool.user_input_schema or [])
+        #: The value each field had when its error was shown: the error goes once the value changes.
+        self._erroneous: dict[int, Any] = {}
 
     # ------------------------------------------------------------------ layout
 
@@ -122,7 +125,7 @@ class UserInputModal(ModalScreen[Decision]):
     def on_mount(self) -> None:
         for index, field in enumerate(self.fields):
             if field.error:  # a previous submission was refused: say why, where
-                self.query_one(f"#error-{index}", ErrorLine).show(field.error)
+                self._show_field_error(index, field.error)
         first = next(iter(self.query(".field-input")), None)
         if first is not None:
             first.focus(scroll_visible=False)
@@ -136,7 +139,8 @@ class UserInputModal(ModalScreen[Decision]):
 
     @staticmethod
     def _initial(field: UserInputField) -> Any:
-        return field.value if field.value is not None else field.suggested
+        value = field.value if field.value is not None else field.suggested
+        return value.value if isinstance(value, enum.Enum) else value
 
     @staticmethod
     def _suggestion_hint(field: UserInputField) -> str | None:
@@ -201,7 +205,7 @@ class UserInputModal(ModalScreen[Decision]):
         first_bad: Widget | None = None
         for index, field in enumerate(self.fields):
             message = errors.get(field.name, "")
-            self.query_one(f"#error-{index}", ErrorLine).show(message)
+            self._show_field_error(index, message)
             if message and first_bad is None:
                 first_bad = self.query_one(f"#input-{index}")
         form_error = self.query_one("#form-error", ErrorLine)
@@ -213,6 +217,13 @@ class UserInputModal(ModalScreen[Decision]):
         if first_bad is not None:
             first_bad.focus()
             first_bad.scroll_visible()
+
+    def _show_field_error(self, index: int, message: str) -> None:
+        self.query_one(f"#error-{index}", ErrorLine).show(message)
+        if message:
+            self._erroneous[index] = self._raw_value(index)
+        else:
+            self._erroneous.pop(index, None)
 
     def action_submit(self) -> None:
         values, errors = self.collect()
@@ -233,10 +244,11 @@ class UserInputModal(ModalScreen[Decision]):
     @on(Select.Changed, ".field-input")
     def _changed(self, event: Input.Changed | Switch.Changed | Select.Changed) -> None:
         widget_id = event.control.id or ""
-        if widget_id.startswith("input-"):
-            error = self.query_one(f"#error-{widget_id.removeprefix('input-')}", ErrorLine)
-            if error.message:
-                error.clear()
+        if not widget_id.startswith("input-"):
+            return
+        index = int(widget_id.removeprefix("input-"))
+        if index in self._erroneous and self._raw_value(index) != self._erroneous[index]:
+            self._show_field_error(index, "")
 
 
 if __name__ == "__main__":
