@@ -101,6 +101,8 @@ class RunStore:
         self._conn: sqlite3.Connection | None = None
         #: Runs that `recover()` could not read (their state is not valid JSON any more).
         self.recovery_problems: list[str] = []
+        #: Runs found orphaned (their process died) and settled when this store was opened.
+        self.recovered: list[str] = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -128,7 +130,7 @@ class RunStore:
             raise StoreError(f"cannot open the history database {self._explain(exc)}") from exc
         self._conn = conn
         if recover:
-            self.recover()
+            self.recovered = self.recover()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -448,7 +450,8 @@ class RunStore:
         """Runs, most recently updated first.
 
         `status`: one status or several; `tool`: only runs that called this tool; `text`: every
-        word must appear in the prompt (or the run id), case-insensitively for ASCII.
+        word must appear in the prompt, case-insensitively for ASCII (a word starting with `run_`
+        or `ses_` also matches run ids by prefix and session ids exactly).
         """
         where, params = self._filters(status, tool, text, session_id)
         rows = self._query(
@@ -560,8 +563,12 @@ class RunStore:
             clauses.append("EXISTS (SELECT 1 FROM tool_executions t WHERE t.run_id = r.run_id AND t.tool_name = ?)")
             params.append(tool)
         for term in (text or "").split():
-            clauses.append("(r.input LIKE ? ESCAPE '\\' OR r.run_id LIKE ? ESCAPE '\\')")
-            params.extend([_like(term), _like(term)])
+            if term.startswith(("run_", "ses_")):  # a pasted id (or its start) finds its run(s)
+                clauses.append("(r.input LIKE ? ESCAPE '\\' OR r.run_id LIKE ? ESCAPE '\\' OR r.session_id = ?)")
+                params.extend([_like(term), _like(term)[1:], term])
+            else:
+                clauses.append("r.input LIKE ? ESCAPE '\\'")
+                params.append(_like(term))
         if session_id:
             clauses.append("r.session_id = ?")
             params.append(session_id)
