@@ -1,10 +1,12 @@
 """A small agent process for the store's durability tests (run with `sys.executable`).
 
-    python tests/durability_agent.py DB STAGE [--count N --tag T --start EPOCH]
+    python tests/durability_agent.py DB STAGE [--count N --tag T --go FILE]
 
 It runs the offline DemoModel against a RunStore on DB and prints one marker line per stage
 (`PAUSED <run_id>`, `DECIDED <run_id>`, `STREAMING <run_id>`, `TOOL_RUNNING <run_id>`), then waits
-to be killed. Stage `many` runs N complete runs as fast as it can and prints `DONE <N>`.
+to be killed. Stage `many` prints `READY`, waits until the file named by --go exists (so that
+several processes start writing together), runs N complete runs as fast as it can and prints
+`DONE <N>`.
 
 The tests import the tools and `make_agent` from here too, so the killed process and the process
 that finishes its runs share exactly the same tool definitions.
@@ -120,13 +122,17 @@ async def _mid_tool(db: Path) -> None:
     sys.exit(3)
 
 
-async def _many(db: Path, count: int, tag: str, start: float) -> None:
+async def _many(db: Path, count: int, tag: str, go: Path | None) -> None:
     store = RunStore(db)
     policy = Policy()
     policy.allow_for_session("publish_post")
     agent = make_agent(store, policy=policy)
-    while time.time() < start:  # both processes begin together
-        await asyncio.sleep(0.005)
+    marker("READY")
+    deadline = time.monotonic() + 60
+    while go is not None and not go.exists():  # every writer begins together
+        if time.monotonic() > deadline:
+            sys.exit(4)
+        await asyncio.sleep(0.002)
     for i in range(count):
         agent.new_session()  # one run per session: each run's context stays one prompt long
         run = await agent.arun(f'call publish_post {{"title": "{tag}-{i}"}}')
@@ -142,14 +148,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("stage", choices=["paused", "decided", "streaming", "mid_tool", "many"])
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--tag", default="p")
-    parser.add_argument("--start", type=float, default=0.0)
+    parser.add_argument("--go", type=Path, default=None)
     args = parser.parse_args(argv)
     stages: dict[str, Any] = {
         "paused": lambda: _paused(args.db),
         "decided": lambda: _decided(args.db),
         "streaming": lambda: _streaming(args.db),
         "mid_tool": lambda: _mid_tool(args.db),
-        "many": lambda: _many(args.db, args.count, args.tag, args.start),
+        "many": lambda: _many(args.db, args.count, args.tag, args.go),
     }
     asyncio.run(stages[args.stage]())
 
