@@ -13,6 +13,7 @@ A script entry is built with one of:
     fault("401") / fault("429") / fault("500")      HTTP errors with OpenAI-style JSON bodies
     fault("delay", seconds=5)                       answer later than the client's timeout
     fault("cut", after=2)                           close the socket after `after` SSE chunks
+    fault("stream_error", after=2)                  an error event in the stream after `after` chunks
 
 A server that cannot stream when tools are offered is a property of the server, as in real life:
 `ChatServer(stream_with_tools="error")` answers every such stream request with 400 "streaming is
@@ -36,7 +37,7 @@ from typing import Any, Callable, Literal
 
 _AUTO = object()
 
-FaultKind = Literal["401", "429", "500", "delay", "cut"]
+FaultKind = Literal["401", "429", "500", "delay", "cut", "stream_error"]
 StreamWithTools = Literal["ok", "error", "empty"]
 
 
@@ -272,8 +273,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         kind: str | None = reply.fault
-        if kind in ("401", "429", "500"):
-            self._send_error(kind)
+        if kind in ("401", "429", "500") or (kind == "stream_error" and not stream):
+            self._send_error("500" if kind == "stream_error" else kind)
             return
         if kind == "delay":
             if self.chat._stopping.wait(reply.seconds):
@@ -381,6 +382,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._sse(event)
             self._drop()
             return
+        if kind == "stream_error":  # what OpenAI and vLLM send when they fail mid-stream
+            for event in events[: reply.after]:
+                self._sse(event)
+            self._sse({"error": {"message": "The server is overloaded; please retry.", "type": "server_error", "code": None}})
+            self._chunk(b"")
+            return
         for event in events:
             self._sse(event)
         self._sse("[DONE]")
@@ -393,8 +400,6 @@ def closed_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-
-__all__ = ["Call", "ChatServer", "Reply", "assert_valid_tool_history", "call", "closed_port", "fault", "text", "tools"]
 
 
 def assert_valid_tool_history(messages: list[dict[str, Any]]) -> None:
@@ -421,3 +426,6 @@ def assert_valid_tool_history(messages: list[dict[str, Any]]) -> None:
             i = j
             continue
         i += 1
+
+
+__all__ = ["Call", "ChatServer", "Reply", "assert_valid_tool_history", "call", "closed_port", "fault", "text", "tools"]

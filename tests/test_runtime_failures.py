@@ -196,6 +196,29 @@ async def test_a_stream_cut_in_the_middle_of_a_tool_call_runs_nothing(chat_serve
     assert run.tools == [] and log == []
 
 
+async def test_an_error_event_in_the_middle_of_a_stream_ends_the_run_with_the_servers_message(chat_server):
+    chat_server.add(fault("stream_error", after=3, content="Let me think about it some more"))
+    agent = Agent(model=make_model(chat_server, "sse"), tools=make_tools([]))
+
+    run = await agent.arun("Think")
+
+    assert run.status == RunStatus.error
+    assert "reported an error mid-reply: The server is overloaded; please retry." in run.error
+    assert "continue the run" in run.error
+    assert run.content is None
+
+
+async def test_without_an_api_key_or_base_url_the_run_says_how_to_configure_one(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    agent = Agent(model=OpenAIChat(id="gpt-4o-mini"), tools=make_tools([]))
+
+    run = await agent.arun("Hello")
+
+    assert run.status == RunStatus.error
+    assert "No API key" in run.error and "OPENAI_API_KEY" in run.error and "OPENAI_BASE_URL" in run.error
+
+
 async def test_a_run_that_failed_on_a_server_error_completes_when_continued(chat_server, model_for):
     chat_server.add(fault("500"), text("Here is the answer."))
     agent = Agent(model=model_for(), tools=make_tools([]))

@@ -253,6 +253,13 @@ def _model_error(exc: Exception, model: OpenAIChat, *, partial: bool = False) ->
         return ModelError(f"{where} failed with a server error ({status}{detail}). Continue the run to try again.", status_code=status, retryable=True)
     if isinstance(exc, openai.APIStatusError):
         return ModelError(f"{where} rejected the request ({status}{detail}).", status_code=status)
+    if isinstance(exc, openai.APIError) and partial:
+        # An error event inside a stream (OpenAI and vLLM send one when they fail mid-reply).
+        return ModelError(
+            f"{where} reported an error mid-reply: {getattr(exc, 'message', exc)}. "
+            "The partial reply was not used; continue the run to try again.",
+            retryable=True,
+        )
     if isinstance(exc, openai.APIError):
         return ModelError(f"{where} returned an unusable reply: {exc}", retryable=True)
     return ModelError(f"The model call failed: {type(exc).__name__}: {exc}")
