@@ -108,23 +108,29 @@ def _run_markdown(run: RunOutput, ledger: list[LedgerEntry], *, level: int) -> l
     if run.error:
         lines.append(f"- Error: {run.error}")
     lines.append("")
+    if run.input is not None:
+        lines += [f"{h}# Prompt", "", _quote(run.input), ""]
+    prompt_shown = run.input is not None
     shown: set[str] = set()
     for message in run.messages:
         if message.role == "system":
             continue
         if message.role == "user":
-            lines += [f"{h}# Prompt" if message is run.messages[0] else f"{h}# User", "", _quote(message.content or ""), ""]
+            if prompt_shown and message.content == run.input:
+                prompt_shown = False  # the prompt itself, shown above
+                continue
+            lines += [f"{h}# User", "", _quote(message.content or ""), ""]
         elif message.role == "assistant":
             if message.content:
                 lines += [f"{h}# Assistant", "", message.content.strip(), ""]
             for call in message.tool_calls or []:
                 t = tools.get(call.get("id", ""))
                 if t is not None:
-                    lines += _tool_markdown(t, by_call.get(t.tool_call_id), level=level + 1)
+                    lines += _tool_markdown(t, by_call.get(t.tool_call_id), level=level + 2)
                     shown.add(t.tool_call_id)
     for t in run.tools:  # calls whose assistant message is missing (should not happen): still shown
         if t.tool_call_id not in shown:
-            lines += _tool_markdown(t, by_call.get(t.tool_call_id), level=level + 1)
+            lines += _tool_markdown(t, by_call.get(t.tool_call_id), level=level + 2)
     if run.is_paused and run.pending_tools:
         names = ", ".join(f"`{t.tool_name}`" for t in run.pending_tools)
         lines += [f"{h}# Waiting", "", f"The run is paused: {names} await a decision.", ""]
