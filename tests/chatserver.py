@@ -14,6 +14,7 @@ A script entry is built with one of:
     fault("delay", seconds=5)                       answer later than the client's timeout
     fault("cut", after=2)                           close the socket after `after` SSE chunks
     fault("stream_error", after=2)                  an error event in the stream after `after` chunks
+    fault("stall", after=2, seconds=5)              stream `after` chunks, then go silent for `seconds`
 
 A server that cannot stream when tools are offered is a property of the server, as in real life:
 `ChatServer(stream_with_tools="error")` answers every such stream request with 400 "streaming is
@@ -37,7 +38,7 @@ from typing import Any, Callable, Literal
 
 _AUTO = object()
 
-FaultKind = Literal["401", "429", "500", "delay", "cut", "stream_error"]
+FaultKind = Literal["401", "429", "500", "delay", "cut", "stream_error", "stall"]
 StreamWithTools = Literal["ok", "error", "empty"]
 
 
@@ -55,7 +56,7 @@ class Reply:
     content: str = ""
     calls: list[Call] = field(default_factory=list)
     fault: FaultKind | None = None
-    #: For "delay": how long to wait before answering. For "cut": how many SSE chunks to send.
+    #: For "delay" / "stall": how long to wait. For "cut" / "stream_error" / "stall": how many SSE chunks to send first.
     seconds: float = 0.0
     after: int = 1
     #: Stream each tool call's name in every delta, as some servers do (OpenAI sends it once).
@@ -381,6 +382,16 @@ class _Handler(BaseHTTPRequestHandler):
             for event in events[: reply.after]:
                 self._sse(event)
             self._drop()
+            return
+        if kind == "stall":
+            for event in events[: reply.after]:
+                self._sse(event)
+            if self.chat._stopping.wait(reply.seconds):
+                return
+            for event in events[reply.after :]:
+                self._sse(event)
+            self._sse("[DONE]")
+            self._chunk(b"")
             return
         if kind == "stream_error":  # what OpenAI and vLLM send when they fail mid-stream
             for event in events[: reply.after]:

@@ -185,6 +185,17 @@ async def test_a_stream_cut_mid_way_says_the_reply_broke_off(chat_server, after)
     assert run.content is None
 
 
+async def test_a_stream_that_goes_silent_mid_reply_times_out_with_a_clear_error(chat_server):
+    chat_server.add(fault("stall", after=3, seconds=10, content="The answer is forty-two, as everyone knows"))
+    agent = Agent(model=make_model(chat_server, "sse", timeout=0.5), tools=make_tools([]))
+
+    run = await agent.arun("What is the answer?")
+
+    assert run.status == RunStatus.error
+    assert "stopped sending mid-reply for more than 0.5s" in run.error
+    assert run.content is None
+
+
 async def test_a_stream_cut_in_the_middle_of_a_tool_call_runs_nothing(chat_server):
     log: list[str] = []
     chat_server.add(fault("cut", after=4, calls=[call("read_file", {"path": "a.txt"})]))

@@ -234,6 +234,12 @@ def _model_error(exc: Exception, model: OpenAIChat, *, partial: bool = False) ->
             status_code=429,
             retryable=True,
         )
+    if isinstance(exc, openai.APITimeoutError) and partial:
+        return ModelError(
+            f"{where} stopped sending mid-reply for more than {model.timeout:g}s (timeout). "
+            "The partial reply was not used; continue the run to try again.",
+            retryable=True,
+        )
     if isinstance(exc, openai.APITimeoutError):
         return ModelError(
             f"{where} did not answer within {model.timeout:g}s (timeout). Continue the run to try again, or raise request_timeout.",
