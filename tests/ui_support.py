@@ -1,0 +1,77 @@
+"""Building and observing the dashboard in tests (Pilot and snapshots share these).
+
+Not a test module: helpers only. The app is built from real parts (settings from the isolated
+environment of the root conftest, a real RunStore in a temp dir, the real toolbox), with a
+DemoModel at delay 0 unless a test passes another model.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from tui.agent.models import DemoModel
+from tui.app import HitlApp
+from tui.bootstrap import build_agent
+from tui.config import load_settings
+from tui.store import RunStore
+
+WIDE = (120, 40)
+NARROW = (80, 24)
+
+
+def make_app(
+    *,
+    model: Any = None,
+    tools: list[Any] | None = None,
+    builtin_tools: bool = True,
+    db: Path | None = None,
+    deterministic: bool = True,
+    **app_kwargs: Any,
+) -> HitlApp:
+    """A dashboard on the demo model (delay 0), a fresh history DB, and the built-in tools."""
+    settings = load_settings()
+    if db is not None:
+        settings.db = db
+    store = RunStore(settings.db)
+    agent = build_agent(settings, builtin_tools=builtin_tools, store=store, model=model or DemoModel(delay=0))
+    for fn in tools or []:
+        from tui.agent.tools import as_function
+
+        f = as_function(fn)
+        agent.functions[f.name] = f
+    return HitlApp(settings, agent=agent, store=store, deterministic=deterministic, **app_kwargs)
+
+
+def screen_text(app: HitlApp) -> str:
+    """What the terminal shows right now, as plain text (for asserting on visible text)."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system=None,
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+async def settle(pilot: Any, app: HitlApp) -> None:
+    """Wait until the agent's workers are done and the screen has caught up."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    """Type text key by key (as a person would), including spaces and punctuation."""
+    await pilot.press(*text)

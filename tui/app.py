@@ -1,0 +1,226 @@
+"""HitlApp: the dashboard application. Wiring (settings, store, agent), global keys, command palette.
+
+`HitlApp()` with no arguments is the default dashboard: it loads the settings, opens the history
+database and builds the agent from them. Tests and embedders pass their own `agent` (and `store`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen, Screen
+
+from tui.bootstrap import build_agent
+from tui.config import Settings, load_settings
+from tui.paths import stylesheet
+from tui.screens.dashboard import Dashboard
+
+if TYPE_CHECKING:
+    from tui.agent import Agent
+
+STYLESHEETS = ("app", "dashboard", "conversation", "tool_log", "approvals")
+
+
+def describe_model(model: Any) -> str:
+    """"demo model (offline)" for the demo model, else "<id> @ <base URL>"."""
+    describe = getattr(model, "describe", None)
+    if callable(describe):
+        try:
+            return str(describe())
+        except Exception:
+            pass
+    return str(getattr(model, "id", type(model).__name__))
+
+
+class HitlApp(App[None]):
+    """A terminal dashboard for an LLM agent whose tools need a human in the loop."""
+
+    TITLE = "hitl-tui"
+    CSS_PATH = [stylesheet(name) for name in STYLESHEETS]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "new_session", "New session", id="app.new_session", tooltip="Start a fresh conversation (the history keeps the old one)"),
+        Binding("h", "history", "History", id="app.history", tooltip="Browse past runs and sessions; resume a paused run"),
+        Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help", tooltip="Keys, and how decisions work"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit hitl-tui (paused runs stay paused in the history)"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        agent: "Agent | None" = None,
+        store: Any = None,
+        tool_specs: list[str] | None = None,
+        builtin_tools: bool = True,
+        resume_run_id: str | None = None,
+        force_demo: bool = False,
+        deterministic: bool = False,
+    ) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else load_settings()
+        self.deterministic = deterministic
+        self.resume_run_id = resume_run_id
+        self.auto_open = self.settings.auto_open_modals
+        self._store_problem: str | None = None
+        if agent is not None:
+            self.agent = agent
+            self.store = store if store is not None else agent.store
+        else:
+            self.store = store if store is not None else self._open_store()
+            model = None
+            if force_demo:
+                from tui.agent.models import DemoModel
+
+                model = DemoModel(delay=self.settings.demo_delay)
+            self.agent = build_agent(
+                self.settings, tool_specs=tool_specs, builtin_tools=builtin_tools, store=self.store, model=model
+            )
+        if self.agent.store is None and self.store is not None:
+            self.agent.store = self.store
+        from tui.agent.models import DemoModel
+
+        self.is_demo = isinstance(self.agent.model, DemoModel)
+        self.dashboard = Dashboard(
+            self.agent,
+            auto_open=self.auto_open,
+            bell=self.settings.bell,
+            deterministic=deterministic,
+            is_demo=self.is_demo,
+            id="dashboard",
+        )
+
+    def _open_store(self) -> Any:
+        try:
+            from tui.store import RunStore
+
+            return RunStore(self.settings.db)
+        except Exception as exc:  # the app still runs; the user is told history is off
+            self._store_problem = f"History is off: {exc}"
+            return None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def get_default_screen(self) -> Screen:
+        return self.dashboard
+
+    def on_mount(self) -> None:
+        self.sub_title = describe_model(self.agent.model)
+        if self.settings.theme and self.settings.theme != self.theme:
+            if self.settings.theme in self.available_themes:
+                self.theme = self.settings.theme
+            else:
+                self.notify(f"Unknown theme {self.settings.theme!r}; using {self.theme}.", severity="warning", markup=False)
+        if self._store_problem:
+            self.notify(self._store_problem, severity="error", markup=False, timeout=10)
+        if self.resume_run_id:
+            self.call_after_refresh(self.resume_run, self.resume_run_id)
+        else:
+            self._announce_paused_runs()
+
+    def _announce_paused_runs(self) -> None:
+        paused = getattr(self.store, "paused_runs", None)
+        if paused is None:
+            return
+        try:
+            runs = paused()
+        except Exception as exc:
+            self.notify(f"Could not read the history: {exc}", severity="error", markup=False)
+            return
+        if runs:
+            count = len(runs)
+            waiting = sum(len(r.pending_tools) for r in runs)
+            self.notify(
+                f"{count} paused run{'s' if count != 1 else ''} ({waiting} call{'s' if waiting != 1 else ''}) "
+                "wait for your decision. Press h for the history, select one and resume it.",
+                title="Paused runs",
+                timeout=12,
+                markup=False,
+            )
+
+    # ------------------------------------------------------------------ API for other screens
+
+    def resume_run(self, run_id: str) -> bool:
+        """Open the dashboard on `run_id` (the history screen calls this)."""
+        while len(self.screen_stack) > 1 and self.screen is not self.dashboard:
+            self.pop_screen()
+        return self.dashboard.resume_run(run_id)
+
+    # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("new_session", "history"):
+            # Not over a modal or another screen: decide or close that first.
+            return self.screen is self.dashboard
+        if action == "help":
+            return not self._is_help(self.screen)
+        return True
+
+    @staticmethod
+    def _is_help(screen: Screen) -> bool:
+        return type(screen).__name__ == "HelpScreen"
+
+    def action_new_session(self) -> None:
+        if self.dashboard.new_session():
+            self.notify("New session: the model no longer sees the earlier conversation.", timeout=3)
+
+    def action_history(self) -> None:
+        try:
+            from tui.screens.history_screen import HistoryScreen
+        except ImportError:
+            self.notify("The history screen is not available in this build. Try `hitl-tui history`.", severity="warning")
+            return
+        if self.store is None:
+            self.notify("History is off: no history database could be opened.", severity="warning")
+            return
+        self.push_screen(HistoryScreen(self.store))
+
+    def action_help(self) -> None:
+        try:
+            from tui.screens.help_screen import HelpScreen
+        except ImportError:
+            self.action_show_help_panel()
+            return
+        self.push_screen(HelpScreen())
+
+    def action_model_info(self) -> None:
+        tools = []
+        for fn in self.agent.tools:
+            kind = (
+                "confirmation" if fn.requires_confirmation else
+                "your input" if fn.requires_user_input else
+                "external" if fn.external_execution else "runs at once"
+            )
+            tools.append(f"  {fn.name} ({kind})")
+        text = f"Model: {describe_model(self.agent.model)}\nTools:\n" + ("\n".join(tools) or "  none")
+        self.notify(text, title="Model", markup=False, timeout=10)
+
+    def action_toggle_auto_open(self) -> None:
+        self.auto_open = not self.auto_open
+        self.dashboard.auto_open = self.auto_open
+        state = "open by themselves" if self.auto_open else "wait in the Approvals pane (enter opens one)"
+        self.notify(f"Decision dialogs now {state}.", timeout=4)
+
+    def action_decide_next(self) -> None:
+        self.dashboard.open_first_pending()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, ModalScreen):
+            return
+        yield SystemCommand("New session", "Start a fresh conversation (ctrl+n)", self.action_new_session)
+        yield SystemCommand("History", "Browse runs and sessions; resume a paused run (h)", self.action_history)
+        yield SystemCommand("Decide the next waiting call", "Open the oldest item of the Approvals pane", self.action_decide_next)
+        yield SystemCommand("Model info", "Which model and tools this dashboard uses", self.action_model_info)
+        yield SystemCommand(
+            "Toggle auto-open of decision dialogs",
+            f"Now {'on' if self.auto_open else 'off'}: when a run pauses, its dialog {'opens by itself' if self.auto_open else 'waits in Approvals'}",
+            self.action_toggle_auto_open,
+        )
+        yield SystemCommand("Help", "Keys, and how decisions work (?)", self.action_help)
+
+
+if __name__ == "__main__":
+    HitlApp().run()

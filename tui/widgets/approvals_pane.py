@@ -1,0 +1,259 @@
+"""The approvals pane: every tool call that waits for a person, oldest first, with its age.
+
+The pane only shows what the runtime says is undecided (`ToolExecution.is_awaiting_decision`); it
+never decides anything itself. `enter` on an item posts `ApprovalsPane.OpenItem`, and the dashboard
+opens the item's modal.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Callable, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tui.agent.run import RunOutput, ToolExecution
+
+from .clock_text import format_age
+from .literal import literal
+
+KIND_TEXT = {
+    "confirmation": ("✋", "confirmation"),
+    "user_input": ("✎", "input"),
+    "external": ("⇄", "external"),
+    "auto": ("·", "auto"),
+}
+
+EMPTY_TEXT = "Nothing waits for you."
+
+
+def args_summary(tool: ToolExecution, limit: int = 120) -> str:
+    """`num_stories=2, title="x"` on one line, cut at `limit` characters."""
+    parts = []
+    for name, value in (tool.tool_args or {}).items():
+        try:
+            shown = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            shown = repr(value)
+        parts.append(f"{name}={shown}")
+    text = ", ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class PendingItem(Widget):
+    """One undecided call. Renders from the live ToolExecution, so a refresh updates its age."""
+
+    DEFAULT_CSS = """
+    PendingItem { height: auto; }
+    """
+
+    def __init__(self, run: RunOutput, tool: ToolExecution, *, show_times: bool = True, now: Callable[[], datetime] | None = None) -> None:
+        super().__init__(classes="pending-item")
+        self.run = run
+        self.tool = tool
+        self.show_times = show_times
+        self._now = now or (lambda: datetime.now(timezone.utc))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.run.run_id, self.tool.tool_call_id)
+
+    def sort_key(self) -> tuple[datetime, str, str]:
+        created = self.tool.created_at
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=timezone.utc)
+        return (created, self.run.run_id, self.tool.tool_call_id)
+
+    def render(self) -> Text:
+        tool = self.tool
+        icon, kind = KIND_TEXT[tool.kind]
+        age = format_age(tool.created_at, now=self._now(), show=self.show_times)
+        text = Text.assemble((f"{icon} ", "bold"), literal(tool.tool_name, "bold"), (f"  {kind}", "italic"), ("  waiting ", "dim"), (age, "dim"))
+        summary = args_summary(tool)
+        if summary:
+            text.append("\n  ")
+            text.append_text(literal(summary, "dim"))
+        if tool.error:
+            text.append("\n  ")
+            text.append_text(literal(tool.error, "red"))
+        return text
+
+
+class ApprovalsList(VerticalScroll, can_focus=True):
+    """The pending items, navigable with ↑/↓ or j/k; `enter` opens the highlighted one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "move(1)", "Next", show=False, id="approvals.next", tooltip="Move to the next waiting item"),
+        Binding("up,k", "move(-1)", "Previous", show=False, id="approvals.previous", tooltip="Move to the previous waiting item"),
+        Binding("enter", "open", "Decide", id="approvals.open", tooltip="Open the highlighted item to decide it"),
+    ]
+
+    cursor: reactive[int] = reactive(0, init=False)
+
+    @property
+    def items(self) -> list[PendingItem]:
+        return list(self.query_children(PendingItem))
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._paint()
+
+    def _paint(self) -> None:
+        items = self.items
+        for i, item in enumerate(items):
+            item.set_class(i == self.cursor, "-highlight")
+        if 0 <= self.cursor < len(items):
+            self.scroll_to_widget(items[self.cursor], animate=False)
+
+    def clamp(self) -> None:
+        count = len(self.items)
+        self.cursor = max(0, min(self.cursor, count - 1)) if count else 0
+        self._paint()
+
+    def action_move(self, step: int) -> None:
+        count = len(self.items)
+        if count:
+            self.cursor = max(0, min(count - 1, self.cursor + step))
+
+    def action_open(self) -> None:
+        items = self.items
+        if 0 <= self.cursor < len(items):
+            item = items[self.cursor]
+            self.post_message(ApprovalsPane.OpenItem(item.run.run_id, item.tool.tool_call_id))
+
+    def on_click(self, event: events.Click) -> None:
+        widget = event.widget
+        while widget is not None and not isinstance(widget, PendingItem) and widget is not self:
+            widget = widget.parent  # type: ignore[assignment]
+        if isinstance(widget, PendingItem):
+            self.cursor = self.items.index(widget)
+            self.action_open()
+
+
+class ApprovalsPane(Vertical):
+    """Everything that waits for a decision, across the runs this dashboard knows about."""
+
+    class OpenItem(Message):
+        """The user wants to decide this item now."""
+
+        def __init__(self, run_id: str, tool_call_id: str) -> None:
+            super().__init__()
+            self.run_id = run_id
+            self.tool_call_id = tool_call_id
+
+    class CountChanged(Message):
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
+    def __init__(self, *, show_times: bool = True, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.show_times = show_times
+        self._items: dict[tuple[str, str], PendingItem] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(EMPTY_TEXT, classes="empty-state", id="approvals-empty")
+        yield ApprovalsList(id="approvals-list")
+
+    def on_mount(self) -> None:
+        self._update_empty()
+        if self.show_times:
+            self.set_interval(1.0, self._tick)
+
+    @property
+    def pending_list(self) -> ApprovalsList:
+        return self.query_one(ApprovalsList)
+
+    @property
+    def count(self) -> int:
+        return len(self._items)
+
+    def keys(self) -> list[tuple[str, str]]:
+        return [item.key for item in self.pending_list.items]
+
+    def has(self, run_id: str, tool_call_id: str) -> bool:
+        return (run_id, tool_call_id) in self._items
+
+    def sync_run(self, run: RunOutput) -> None:
+        """Show exactly the run's undecided calls (add new ones, drop decided ones)."""
+        for tool in run.tools:
+            if tool.is_awaiting_decision:
+                self.add(run, tool)
+            else:
+                self.discard(run.run_id, tool.tool_call_id)
+
+    def add(self, run: RunOutput, tool: ToolExecution) -> None:
+        key = (run.run_id, tool.tool_call_id)
+        existing = self._items.get(key)
+        if existing is not None:
+            existing.run, existing.tool = run, tool
+            existing.refresh(layout=True)
+            return
+        item = PendingItem(run, tool, show_times=self.show_times)
+        self._items[key] = item
+        later = [other for other in self.pending_list.items if other.sort_key() > item.sort_key()]
+        if later:
+            self.pending_list.mount(item, before=later[0])
+        else:
+            self.pending_list.mount(item)
+        self.call_after_refresh(self.pending_list.clamp)
+        self._update_empty()
+
+    def discard(self, run_id: str, tool_call_id: str) -> None:
+        item = self._items.pop((run_id, tool_call_id), None)
+        if item is None:
+            return
+        item.remove()
+        self.call_after_refresh(self.pending_list.clamp)
+        self._update_empty()
+
+    def refresh_items(self) -> None:
+        for item in self._items.values():
+            item.refresh(layout=True)
+
+    def _tick(self) -> None:
+        for item in self._items.values():
+            item.refresh()
+
+    def _update_empty(self) -> None:
+        empty = not self._items
+        self.query_one("#approvals-empty").display = empty
+        self.pending_list.display = not empty
+        self.set_class(not empty, "-has-items")
+        self.border_title = f"Approvals ({len(self._items)})" if self._items else "Approvals"
+        self.post_message(self.CountChanged(len(self._items)))
+
+    def focus_list(self) -> None:
+        if self._items:
+            self.pending_list.focus()
+
+
+if __name__ == "__main__":
+    from textual.app import App
+
+    class _Demo(App):
+        def compose(self) -> ComposeResult:
+            yield ApprovalsPane()
+
+        def on_mount(self) -> None:
+            run = RunOutput(input="demo")
+            run.tools = [
+                ToolExecution(tool_call_id="c1", tool_name="get_top_hackernews_stories", tool_args={"num_stories": 2}, requires_confirmation=True),
+                ToolExecution(tool_call_id="c2", tool_name="send_email", tool_args={"subject": "[bold]Hi[/]"}, requires_user_input=True, user_input_schema=[]),
+            ]
+            pane = self.query_one(ApprovalsPane)
+            pane.sync_run(run)
+            pane.focus_list()
+
+        def on_approvals_pane_open_item(self, message: ApprovalsPane.OpenItem) -> None:
+            self.notify(f"open {message.tool_call_id}", markup=False)
+
+    _Demo().run()
