@@ -51,6 +51,7 @@ def test_sending_appends_a_proper_message_to_the_local_mbox(tmp_path: Path) -> N
     assert msg["Message-ID"].startswith("<") and msg["Message-ID"].endswith("@hitl.example>")
     assert msg.get_from().startswith("agent@hitl.example ")
     assert msg.get_payload(decode=True).decode() == "Hello, world!\nSecond line.\n"
+    assert outbox.stat().st_mode & 0o777 == 0o600  # mail is private
 
 
 def test_each_email_is_a_separate_message_with_its_own_id(tmp_path: Path) -> None:

@@ -59,6 +59,10 @@ def save_to_mbox(msg: EmailMessage, path: Path) -> None:
     """Append `msg` to the mbox at `path`, holding the mbox lock while writing."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # mail is private: a new outbox is readable by its owner only
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
         box = mailbox.mbox(str(path), create=True)
         try:
             box.lock()
