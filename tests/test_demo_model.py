@@ -138,7 +138,7 @@ async def test_steps_run_in_order_and_are_all_summarised(agent: Agent) -> None:
     assert "Created a.txt" in run.content and "```\nhello there\n```" in run.content
 
 
-async def test_tool_errors_are_reported_plainly(tmp_path: Path) -> None:
+async def test_tool_errors_are_reported_plainly() -> None:
     from local_hn_server import closed_port_url
 
     url = closed_port_url()
@@ -191,7 +191,7 @@ async def test_anything_else_gets_a_guide_to_the_tools_on_offer() -> None:
     assert "no tools are loaded" in bare.content
 
 
-async def test_it_streams_word_by_word_with_the_configured_delay(hn: HNServer) -> None:
+async def test_it_streams_word_by_word_with_the_configured_delay() -> None:
     agent = Agent(model=DemoModel(delay=0.01), tools=[])
     started = time.monotonic()
     deltas = []

@@ -107,8 +107,11 @@ def collect_user_input(agent: Agent, run: RunOutput, tool: ToolExecution, ask: C
         except DecisionError as exc:
             for name, error in exc.field_errors.items():
                 print(f"  ✗ {name}: {error}")
-                if name in fields:
-                    ask_field(name)
+            askable = [name for name in exc.field_errors if name in fields]
+            if not askable:
+                raise
+            for name in askable:
+                ask_field(name)
 
 
 def collect_external_result(agent: Agent, run: RunOutput, tool: ToolExecution, ask: Callable[[str], str]) -> None:
@@ -198,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             run = run_prompt(agent, prompt, ask, markdown=not args.no_markdown)
         except EndOfInput:
+            return 1
+        except DecisionError as exc:
+            print(f"hitl-tui: {exc}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
             print("\nInterrupted.")
