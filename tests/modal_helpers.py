@@ -107,3 +107,37 @@ def screen_text(app: App[Any]) -> str:
         text = html.unescape(re.sub(r"<[^>]+>", "", m.group(3))).replace("\xa0", " ")
         rows.setdefault(float(m.group(2)), []).append((float(m.group(1)), text))
     return "\n".join("".join(t for _, t in sorted(parts)) for _, parts in sorted(rows.items()))
+
+
+# ----------------------------------------------------------------------------- history
+
+
+def seed_history(store: Any) -> dict[str, str]:
+    """Run a real agent a few times into `store`; returns the run ids by what happened to them.
+
+    paused: a confirmation still waiting; rejected: rejected with a note; edited: approved with
+    edited arguments; input: a user-input call completed; chat: no tool at all.
+    """
+    agent = make_agent(store=store)
+    ids: dict[str, str] = {}
+    run = agent.run("call send_email " + json.dumps({"to": "ann@example.com", "subject": "Report", "body": "Q3"}))
+    ids["paused"] = run.run_id
+    run = agent.run("call send_email " + json.dumps({"to": "bob@example.com", "subject": "Spam", "body": "Buy"}))
+    run.tools[0].reject("not to Bob")
+    agent.continue_run(run)
+    ids["rejected"] = run.run_id
+    run = agent.run("call send_email " + json.dumps({"to": "cy@example.com", "subject": "Hi", "body": "Hello"}))
+    run.tools[0].confirm(args={"to": "dee@example.com", "subject": "Hi", "body": "Hello", "copies": 2})
+    agent.continue_run(run)
+    ids["edited"] = run.run_id
+    run = agent.run("call send_letter " + json.dumps({"subject": "Invoice"}))
+    run.tools[0].provide_user_input(
+        {"to": "1 Main St", "copies": 1, "urgent": False, "priority": "high", "colour": "red"}
+    )
+    agent.continue_run(run)
+    ids["input"] = run.run_id
+    run = agent.run("hello there, what can you do?")
+    ids["chat"] = run.run_id
+    for key in ("rejected", "edited", "input", "chat"):
+        assert store.load_run(ids[key]).status == "completed", key
+    return ids
