@@ -576,11 +576,11 @@ class RunStore:
 
     @staticmethod
     def _summary(row: sqlite3.Row) -> RunSummary:
-        return RunSummary(
+        return RunSummary(  # pydantic parses the ISO timestamps faster than fromisoformat + construct
             run_id=row["run_id"],
             session_id=row["session_id"],
-            created_at=_dt(row["created_at"]),
-            updated_at=_dt(row["updated_at"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
             prompt=row["input"],
             model=row["model"],
             status=row["status"],
