@@ -198,7 +198,9 @@ class Dashboard(Screen):
         if not self.is_mounted:
             return
         waiting = self.approvals.count
-        if self.is_busy:
+        if self.is_busy and time.monotonic() - self._esc_at < ESC_WINDOW:
+            text = "● esc again cancels the turn"
+        elif self.is_busy:
             text = "● The agent is working — esc esc cancels the turn"
         elif waiting:
             text = f"⏸ {waiting} waiting for you — open one from Approvals with enter"
@@ -228,6 +230,8 @@ class Dashboard(Screen):
         if now - self._esc_at > ESC_WINDOW:
             self._esc_at = now
             self.notify("Press esc again to cancel the turn.", title="Cancel?", timeout=ESC_WINDOW)
+            self._update_status()
+            self.set_timer(ESC_WINDOW, self._update_status)
             return
         self._esc_at = 0.0
         self.cancel_turn()
