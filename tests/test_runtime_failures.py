@@ -261,3 +261,25 @@ async def test_an_approved_tool_is_not_run_again_when_the_model_request_after_it
     assert run.status == RunStatus.completed
     assert log == ["delete a.txt"], "the tool ran exactly once"
     assert only_tool_message(chat_server) == "deleted a.txt"
+
+
+async def test_a_run_stopped_for_too_many_turns_gets_more_turns_when_continued(chat_server, model_for):
+    log: list[str] = []
+    chat_server.add(
+        tools(call("read_file", {"path": "1.txt"})),
+        tools(call("read_file", {"path": "2.txt"})),
+        tools(call("read_file", {"path": "3.txt"})),
+        text("Read three files."),
+    )
+    agent = Agent(model=model_for(), tools=make_tools(log), max_turns=2)
+
+    run = await agent.arun("Read every file")
+    assert run.status == RunStatus.error
+    assert "Stopped after 2 model turns" in run.error and "Continue the run" in run.error
+    assert log == ["read 1.txt", "read 2.txt"]
+
+    run = await agent.acontinue_run(run_response=run)
+
+    assert run.status == RunStatus.completed, run.error
+    assert run.content == "Read three files."
+    assert log == ["read 1.txt", "read 2.txt", "read 3.txt"]

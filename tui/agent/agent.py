@@ -373,6 +373,10 @@ class Agent:
             pass
 
     async def _loop(self, run: RunOutput) -> AsyncIterator[RunEvent]:
+        # The turn budget guards against a model that never stops calling tools on its own. Each
+        # start or continue (a person's action) grants a fresh budget, so "continue" really does
+        # give a run that hit the limit more turns.
+        first_turn = run.turns
         while True:
             if self._is_cancelled(run):
                 self._finish_cancelled(run)
@@ -390,7 +394,7 @@ class Agent:
                     return
                 continue
 
-            if run.turns >= self.max_turns:
+            if run.turns - first_turn >= self.max_turns:
                 run.status = RunStatus.error
                 run.error = (
                     f"Stopped after {self.max_turns} model turns without a final answer "
@@ -537,6 +541,10 @@ class Agent:
                 t.decided_at = utcnow()
             self._apply_policy(run, t)
             self._apply_timeout(t)
+            if t.status == "rejected":  # a form or external call timed out: recorded, never run or completed
+                self._ledger(run, t, "timed_out")
+                yield ToolCallCompleted(run_id=run.run_id, tool=t)
+                continue
 
             if t.requires_confirmation:
                 if t.confirmed is None:
