@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,40 @@ async def test_a_failing_store_is_never_swallowed_when_continuing(tmp_path: Path
     run = await agent.acontinue_run(run)
     assert run.status == RunStatus.error
     assert "the store was closed" in (run.error or "")
+
+
+@tool(user_input_fields=["to"], approval_timeout=0.05)
+def slow_to_answer_form(body: str, to: str) -> str:
+    """Send a message; the user must name the recipient in time.
+
+    Args:
+        body: The text.
+        to: The recipient.
+    """
+    raise AssertionError("must not run without the user's input")
+
+
+@tool(external_execution=True, approval_timeout=0.05)
+def slow_to_answer_external(command: str) -> str:
+    """A command the user runs elsewhere and pastes back, in time.
+
+    Args:
+        command: The command.
+    """
+    raise AssertionError("external tools never run here")
+
+
+async def test_a_call_that_timed_out_waiting_for_a_person_is_in_the_ledger_and_never_completed(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs.db")
+    for name, args in (("slow_to_answer_form", '{"body": "hi"}'), ("slow_to_answer_external", '{"command": "ls"}')):
+        agent = Agent(model=DemoModel(delay=0), tools=[slow_to_answer_form, slow_to_answer_external], store=store)
+        run = await agent.arun(f"call {name} {args}")
+        assert run.is_paused
+        run.tools[0].created_at -= timedelta(seconds=1)  # nobody answered within the timeout
+        run = await agent.acontinue_run(run)
+        assert run.status == RunStatus.completed
+        t = run.tools[0]
+        assert (t.status, t.decided_by, t.executed_args) == ("rejected", "timeout", None)
+        [entry] = store.ledger(run.run_id)
+        assert (entry.tool_name, entry.decision, entry.decided_by, entry.executed_args) == (name, "timed_out", "timeout", None)
+        assert store.get_summary(run.run_id).rejection_count == 1  # type: ignore[union-attr]
