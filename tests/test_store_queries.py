@@ -147,3 +147,11 @@ def test_recording_a_decision_saves_the_run_that_carries_it(tmp_path: Path) -> N
     store.record_decision(run, run.tools[0], "approved")  # never saved before: no foreign-key failure
     loaded = store.load_run(run.run_id)
     assert loaded is not None and loaded.tools[0].confirmed is True
+
+
+def test_iterating_every_run_goes_oldest_first_in_pages(store: RunStore) -> None:
+    everything = [r.input for r in store.iter_runs(page=2)]
+    assert everything == list(reversed(prompts(store.list_runs())))
+    assert [r.input for r in store.iter_runs(status="paused", page=1)] == ["Send an email to Ada", "Email the weekly report"]
+    assert [r.input for r in store.iter_runs(session_id="ses_b")] == ["Write 100% of notes_v2.txt", "What is on hacker news"]
+    assert list(store.iter_runs(text="nothing like this")) == []

@@ -471,6 +471,36 @@ class RunStore:
         where, params = self._filters(status, tool, text, session_id)
         return int(self._query(f"SELECT count(*) FROM runs r {where}", params)[0][0])
 
+    def iter_runs(
+        self,
+        status: str | RunStatus | Iterable[str | RunStatus] | None = None,
+        tool: str | None = None,
+        text: str | None = None,
+        session_id: str | None = None,
+        *,
+        page: int = 200,
+    ) -> Iterator[RunOutput]:
+        """Every matching run as a full RunOutput, oldest first (rules dry-runs, bulk exports).
+
+        Reads `page` runs at a time (keyset pagination), so memory stays flat however long the
+        history is, and the store is free for other work between pages.
+        """
+        where, params = self._filters(status, tool, text, session_id)
+        after = "AND" if where else "WHERE"
+        last: tuple[str, int] = ("", -1)
+        while True:
+            rows = self._query(
+                f"SELECT r.run_id, r.created_at, r.rowid AS rid, s.state FROM runs r"
+                f" JOIN run_states s ON s.run_id = r.run_id {where} {after} (r.created_at, r.rowid) > (?, ?)"
+                " ORDER BY r.created_at, r.rowid LIMIT ?",
+                (*params, *last, int(page)),
+            )
+            for row in rows:
+                yield self._parse(row["run_id"], row["state"])
+            if len(rows) < page:
+                return
+            last = (rows[-1]["created_at"], rows[-1]["rid"])
+
     def get_summary(self, run_id: str) -> RunSummary | None:
         rows = self._query(f"SELECT {_SUMMARY_COLUMNS} FROM runs r WHERE r.run_id = ?", (run_id,))
         return self._summary(rows[0]) if rows else None
