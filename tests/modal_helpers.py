@@ -83,6 +83,14 @@ async def paused_call(agent: Agent, name: str, args: dict[str, Any]) -> ToolExec
     return pending
 
 
+def paused_call_now(agent: Agent, name: str, args: dict[str, Any]) -> ToolExecution:
+    """`paused_call` for synchronous tests (the snapshot plugin runs its own event loop)."""
+    run = agent.run(f"call {name} {json.dumps(args)}")
+    assert run.is_paused, run.error
+    (pending,) = run.pending_tools
+    return pending
+
+
 class DecisionApp(App[None]):
     """Pushes one modal on mount and keeps what it was dismissed with."""
 

@@ -153,7 +153,7 @@ def render_detail(run: RunOutput, ledger: list[Any]) -> RenderableType:
         waiting = len(run.pending_tools)
         parts.append(
             Text(
-                f"⏸ Paused: {waiting} call{'s' if waiting != 1 else ''} wait for a decision. "
+                f"⏸ Paused: {waiting} call{'s wait' if waiting != 1 else ' waits'} for a decision. "
                 "enter resumes this run in the dashboard.",
                 style="bold yellow",
             )
