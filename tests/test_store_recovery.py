@@ -79,3 +79,21 @@ def test_a_run_owned_by_another_host_is_left_alone(tmp_path: Path) -> None:
     RunStore(db).save_run(run)
     set_owner(db, run.run_id, owner_host="some-other-machine", owner_pid=999999)
     assert RunStore(db).recovered == []
+
+
+def test_a_store_opens_and_reads_while_another_process_holds_the_write_lock(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    run = running_run(open_turn=False)
+    RunStore(db).save_run(run)
+    set_owner(db, run.run_id, owner_boot="another-boot")  # needs recovering, which needs the lock
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        store = RunStore(db, busy_timeout=0.1)
+        assert store.recovered == []
+        assert "the database is locked" in store.recovery_problems[0]
+        assert store.count_runs() == 1 and store.load_run(run.run_id) is not None  # readers never wait
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert store.recover() == [run.run_id]  # and recovery succeeds once the lock is free

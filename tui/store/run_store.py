@@ -130,7 +130,10 @@ class RunStore:
             raise StoreError(f"cannot open the history database {self._explain(exc)}") from exc
         self._conn = conn
         if recover:
-            self.recovered = self.recover()
+            try:
+                self.recovered = self.recover()
+            except StoreError as exc:  # e.g. another writer holds the lock: retry later, still open
+                self.recovery_problems.append(str(exc))
 
     # ------------------------------------------------------------------ plumbing
 

@@ -148,8 +148,11 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> list[int]
     transaction and re-reads the version inside it, so concurrent openers never apply a step twice.
     """
     applied: list[int] = []
-    if user_version(conn) > SCHEMA_VERSION:
-        raise SchemaTooNew(user_version(conn))
+    current = user_version(conn)
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNew(current)
+    if current >= target:
+        return applied  # up to date: no write lock needed, so opening never waits for a writer
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
