@@ -182,3 +182,34 @@ async def test_streamed_tool_calls_without_an_index_are_assembled_call_by_call(c
         ("send_message", {"to": "ann", "body": "hi"}),
         ("send_message", {"to": "bob", "body": "yo"}),
     ]
+
+
+async def test_null_for_an_optional_argument_means_its_default(chat_server, model_for):
+    """Local models often send `null` for an argument they mean to leave out."""
+    seen: list[tuple[str, int, str | None]] = []
+
+    @tool
+    def search(query: str, limit: int = 10, site: str | None = None) -> str:
+        """Search the web.
+
+        Args:
+            query: What to look for.
+            limit: How many results.
+            site: Only this site.
+        """
+        seen.append((query, limit, site))
+        return "no results"
+
+    chat_server.add(
+        tools(call("search", {"query": None, "limit": 3})),  # a required argument cannot be null
+        tools(call("search", {"query": "tulips", "limit": None, "site": None})),
+        text("Nothing found."),
+    )
+    agent = Agent(model=model_for(), tools=[search])
+
+    run = await agent.arun("Search for tulips")
+
+    assert run.status == RunStatus.completed
+    assert seen == [("tulips", 10, None)]
+    assert "query" in chat_server.tool_messages(1)[0]["content"]
+    assert chat_server.tool_messages()[-1]["content"] == "no results"

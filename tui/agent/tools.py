@@ -220,12 +220,29 @@ class Function:
         if not isinstance(args, dict):
             raise ValueError(f"arguments must be a JSON object, not {type(args).__name__}")
         model = self._all_args_model if include_user_fields else self._model_args_model
+        # Many models send `null` for an optional argument they mean to leave out. When the
+        # parameter has a default and does not accept None, null means "use the default".
+        args = {k: v for k, v in args.items() if not (v is None and self._null_means_default(k))}
         try:
             validated = model.model_validate(args)
         except ValidationError as exc:
             raise ValueError(format_validation_error(exc)) from None
         # Only what was sent: parameters left out take the function's own defaults.
         return {k: getattr(validated, k) for k in validated.model_fields_set}
+
+    def _null_means_default(self, name: str) -> bool:
+        if name not in self._params:
+            return False
+        annotation, default = self._params[name]
+        if default is ...:
+            return False
+        from pydantic import TypeAdapter
+
+        try:
+            TypeAdapter(annotation).validate_python(None)
+        except Exception:
+            return True
+        return False
 
     # ------------------------------------------------------------------ calling
 
