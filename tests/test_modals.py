@@ -7,6 +7,8 @@ and edited arguments are checked by `Agent.validate_edit`.
 from __future__ import annotations
 
 import pytest
+from textual.app import App
+from textual.binding import Binding
 from textual.widgets import Input, Select, Switch, TextArea
 
 from modal_helpers import DecisionApp, make_agent, paused_call, screen_text
@@ -14,6 +16,7 @@ from tui.agent.decisions import Decision, apply_decision
 from tui.screens.confirm_modal import ConfirmModal
 from tui.screens.decision_modals import modal_for
 from tui.screens.external_result_modal import ExternalResultModal
+from tui.screens.help_screen import HelpScreen
 from tui.screens.user_input_modal import UserInputModal
 
 EMAIL = {"to": "ann@example.com", "subject": "Hello", "body": "Hi Ann"}
@@ -399,3 +402,55 @@ async def test_modal_for_refuses_a_call_that_needs_no_decision():
     call.requires_confirmation = False
     with pytest.raises(ValueError, match="needs no decision"):
         modal_for(call, agent)
+
+
+# ----------------------------------------------------------------------------- help
+
+
+class HelpHost(App[None]):
+    """An app with dashboard-like keys; `?` opens the help over it."""
+
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", tooltip="Keys and how decisions work"),
+        Binding("h", "history", "History", tooltip="Browse, resume and export past runs"),
+        Binding("ctrl+q", "quit", "Quit"),
+    ]
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_history(self) -> None:
+        pass
+
+
+async def test_help_lists_the_apps_keys_and_every_modals_keys_and_explains_decisions():
+    app = HelpHost()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(str(s.render()) for s in app.screen.query(".help-group-title"))
+        assert text.split("\n") == [
+            "Everywhere",
+            "Confirmation modal",
+            "Confirmation modal: editing",
+            "User-input form",
+            "External result",
+            "History",
+        ]
+        shown = screen_text(app)
+        assert "Browse, resume and export past runs" in shown  # read from the app's bindings
+        assert "Approve, and always allow this tool (saved rule)" in shown
+        assert "Nothing gated ever runs without your decision." in str(
+            app.screen.query_one(".help-text").render()
+        )
+
+
+@pytest.mark.parametrize("key", ["escape", "q", "question_mark"])
+async def test_esc_q_or_question_mark_close_the_help(key: str):
+    app = HelpHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press(key)
+        assert not isinstance(app.screen, HelpScreen)
+        assert app.is_running

@@ -258,7 +258,7 @@ class ConfirmModal(ModalScreen[Decision]):
         if self.validate_edit is not None:
             try:
                 checked = self.validate_edit(parsed)
-            except ValueError as exc:
+            except Exception as exc:  # ValueError from the schema; anything else is shown, never raised
                 error.show(f"The tool does not accept these arguments: {exc}")
                 return
             if isinstance(checked, dict):

@@ -196,8 +196,8 @@ class UserInputModal(ModalScreen[Decision]):
         for index, field in enumerate(self.fields):
             try:
                 values[field.name] = field.coerce(self._raw_value(index))
-            except ValueError as exc:
-                errors[field.name] = str(exc)
+            except Exception as exc:  # coerce raises ValueError; an odd field type must not crash the form
+                errors[field.name] = str(exc) or type(exc).__name__
         return values, errors
 
     def show_errors(self, errors: dict[str, str]) -> None:
