@@ -74,16 +74,19 @@ class PendingItem(Widget):
         return (created, self.run.run_id, self.tool.tool_call_id)
 
     def render(self) -> Text:
+        """`✋ write_file` / `confirmation · waiting 12s` / `path="notes.txt", content=…`."""
         tool = self.tool
         icon, kind = KIND_TEXT[tool.kind]
         age = format_age(tool.created_at, now=self._now(), show=self.show_times)
-        text = Text.assemble((f"{icon} ", "bold"), literal(tool.tool_name, "bold"), (f"  {kind}", "italic"), ("  waiting ", "dim"), (age, "dim"))
-        summary = args_summary(tool)
+        text = Text.assemble((f"{icon} ", "bold"), literal(tool.tool_name, "bold"), "\n")
+        text.append_text(literal(f"{kind} · waiting {age}", "dim"))
+        width = max(12, self.content_region.width or 40)
+        summary = args_summary(tool, limit=width)
         if summary:
-            text.append("\n  ")
-            text.append_text(literal(summary, "dim"))
+            text.append("\n")
+            text.append_text(literal(summary, "dim italic"))
         if tool.error:
-            text.append("\n  ")
+            text.append("\n")
             text.append_text(literal(tool.error, "red"))
         return text
 

@@ -77,8 +77,8 @@ class ToolCallEntry(Vertical):
         return (self.run_id, self.tool.tool_call_id)
 
     def compose(self) -> ComposeResult:
-        yield Static(classes="tool-head")
-        yield Static(classes="tool-args")
+        yield Static(self.head_text(), classes="tool-head")
+        yield Static(self.args_text(), classes="tool-args")
         yield Vertical(classes="tool-outcome")
 
     def on_mount(self) -> None:
@@ -120,12 +120,14 @@ class ToolCallEntry(Vertical):
         return tool.result if tool.result is not None else ""
 
     def refresh_from_tool(self) -> None:
-        if not self.is_mounted:
-            return
+        """Re-render from the ToolExecution (safe to call before the entry is composed)."""
         _, _, state_class = tool_state(self.tool)
         for cls in ("-waiting", "-queued", "-running", "-done", "-rejected", "-failed"):
             self.set_class(cls == state_class, cls)
-        self.query_one(".tool-head", Static).update(self.head_text())
+        heads = self.query(".tool-head")
+        if not heads:
+            return  # not composed yet: compose() renders the current state
+        heads.first(Static).update(self.head_text())
         self.query_one(".tool-args", Static).update(self.args_text())
         outcome = self.outcome_text()
         if outcome == self._shown_result:
