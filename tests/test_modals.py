@@ -454,3 +454,16 @@ async def test_esc_q_or_question_mark_close_the_help(key: str):
         await pilot.press(key)
         assert not isinstance(app.screen, HelpScreen)
         assert app.is_running
+
+
+async def test_help_lists_app_keys_that_are_hidden_while_a_screen_covers_the_dashboard():
+    class GuardedHost(HelpHost):
+        def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+            if action == "history":  # like HitlApp: not over another screen
+                return self.screen is self.screen_stack[0]
+            return True
+
+    app = GuardedHost()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert "Browse, resume and export past runs" in screen_text(app)

@@ -41,6 +41,9 @@ until you decide. Every decision is recorded (who, when, the arguments) and show
 """
 
 
+EVERYWHERE = "Everywhere"
+
+
 @dataclass(frozen=True)
 class KeyRow:
     keys: str
@@ -90,7 +93,7 @@ def _normalise(bindings: object) -> list[Binding]:
 
 def _node_title(node: DOMNode) -> str:
     if isinstance(node, App):
-        return "Everywhere"
+        return EVERYWHERE
     if isinstance(node, Screen):
         title = getattr(node, "HELP_TITLE", None) or getattr(node, "title", None) or type(node).__name__
         return str(title)
@@ -157,17 +160,44 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        # The keys as they are *now*, before this screen covers the dashboard (once it is on top,
+        # the app's check_action hides what does not apply over a modal).
+        self._active: list[tuple[str, list[KeyRow]]] | None = None
+        try:
+            self._active = active_key_groups(self.app.screen)
+        except Exception:  # built outside a running app: read them when mounted
+            self._active = None
 
     def _screen_below(self) -> Screen[object] | None:
         stack = self.app.screen_stack
         below = [s for s in stack if s is not self]
         return below[-1] if below else None
 
+    def _app_rows(self) -> list[KeyRow]:
+        """Every shown app-wide key, even one that is disabled at this moment."""
+        try:
+            bindings = [binding for _key, binding in self.app._bindings]
+        except Exception:  # pragma: no cover - private API moved: the active keys still show
+            bindings = _normalise(type(self.app).BINDINGS)
+        shown = [b for b in bindings if b.show and not b.system and b.description]
+        return rows_from_bindings(self.app, shown)
+
     def compose(self) -> ComposeResult:
         groups: list[tuple[str, list[KeyRow]]] = []
-        below = self._screen_below()
-        if below is not None:
-            groups.extend(active_key_groups(below))
+        active = self._active
+        if active is None:
+            below = self._screen_below()
+            active = active_key_groups(below) if below is not None else []
+        groups.extend(active)
+        everywhere = next((rows for title, rows in groups if title == EVERYWHERE), None)
+        if everywhere is None:
+            everywhere = []
+            groups.append((EVERYWHERE, everywhere))
+        for row in self._app_rows():
+            if all(row.description != existing.description for existing in everywhere):
+                everywhere.append(row)
+        if not everywhere:
+            groups.remove((EVERYWHERE, everywhere))
         groups.extend(modal_key_groups(self.app))
         with Vertical(id="help-dialog"):
             with VerticalScroll(id="help-body"):
