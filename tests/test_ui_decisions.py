@@ -119,6 +119,36 @@ async def test_the_input_form_refuses_an_empty_address_then_sends_with_a_valid_o
         assert [m["To"] for m in box] == ["ann@example.com"]
 
 
+@tool(requires_user_input=True, user_input_fields=["copies"])
+def print_pages(copies: int) -> str:
+    """Print the report.
+
+    Args:
+        copies: How many copies to print.
+    """
+    return f"printed {copies} copies"
+
+
+async def test_an_invalid_number_keeps_the_form_open_until_a_valid_one_is_typed() -> None:
+    app = make_app(tools=[print_pages])
+    async with app.run_test(size=WIDE) as pilot:
+        await ask(pilot, app, "call print_pages")
+        assert isinstance(app.screen, UserInputModal)
+        await type_text(pilot, "many")
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, UserInputModal)
+        assert "whole number" in screen_text(app)
+        await pilot.press("ctrl+u")  # clear the field
+        await type_text(pilot, "3")
+        await pilot.press("enter")
+        await settle(pilot, app)
+        run = app.agent.run_response
+        assert run.status == "completed"
+        assert run.tools[0].executed_args == {"copies": 3}
+        assert run.tools[0].result == "printed 3 copies"
+
+
 async def test_esc_defers_and_enter_in_the_approvals_pane_opens_the_item_later(hn_server: HNServer) -> None:
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:

@@ -131,3 +131,26 @@ async def test_question_mark_opens_the_help_and_ctrl_n_starts_a_new_session() ->
         assert app.query_one(ToolLog).entries == []
         assert "New session" in screen_text(app)
         assert app.query_one(ApprovalsPane).count == 0
+
+
+async def test_hitl_app_with_no_arguments_is_the_default_dashboard() -> None:
+    from tui.app import HitlApp
+    from tui.config import load_settings
+
+    app = HitlApp()
+    assert app.store is not None and app.store.path == load_settings().db
+    assert app.agent.store is app.store
+    assert "get_top_hackernews_stories" in app.agent.functions
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        assert app.sub_title == "demo model (offline)"
+    app.store.close()
+
+
+def test_force_demo_uses_the_demo_model_even_with_an_api_key(monkeypatch) -> None:
+    from tui.agent.models import DemoModel
+    from tui.app import HitlApp
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert not isinstance(HitlApp().agent.model, DemoModel)
+    assert isinstance(HitlApp(force_demo=True).agent.model, DemoModel)

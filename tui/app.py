@@ -132,9 +132,12 @@ class HitlApp(App[None]):
         if runs:
             count = len(runs)
             waiting = sum(len(r.pending_tools) for r in runs)
+            runs_text = f"{count} paused run{'s' if count != 1 else ''}"
+            calls_text = f"{waiting} call{'s' if waiting != 1 else ''}"
             self.notify(
-                f"{count} paused run{'s' if count != 1 else ''} ({waiting} call{'s' if waiting != 1 else ''}) "
-                "wait for your decision. Press h for the history, select one and resume it.",
+                f"{runs_text} ({calls_text}) {'wait' if count != 1 else 'waits'} for your decision. "
+                "Press h (outside the prompt: tab first) or ctrl+p → History to resume "
+                f"{'them' if count != 1 else 'it'}.",
                 title="Paused runs",
                 timeout=12,
                 markup=False,

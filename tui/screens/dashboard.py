@@ -192,6 +192,9 @@ class Dashboard(Screen):
     def _count_changed(self, event: ApprovalsPane.CountChanged) -> None:
         tab = self.query_one("#tab-approvals", Tab)
         tab.label = f"Approvals ({event.count})" if event.count else "Approvals"
+        if not event.count and self.focused is not None and self.approvals in self.focused.ancestors_with_self:
+            # The list emptied under the focus: back to the prompt, so typing types (and `h` is a letter).
+            self.call_after_refresh(self.conversation.prompt.focus)
         self._update_status()
 
     def _update_status(self) -> None:
