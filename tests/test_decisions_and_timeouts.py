@@ -166,3 +166,27 @@ def test_a_tool_cannot_declare_two_pause_kinds():
         @tool(requires_confirmation=True, external_execution=True)
         def both(x: int) -> int:
             return x
+
+
+async def test_an_invalid_email_address_is_refused_on_the_field_even_after_a_restart(tmp_path: Path):
+    from tui.store import RunStore
+    from tui.toolbox import builtin_tools
+
+    db = tmp_path / "runs.db"
+    agent = Agent(model=DemoModel(delay=0), tools=builtin_tools(), store=RunStore(db))
+    run = await agent.arun("Send an email with the subject 'Hi' and the body 'Hello'")
+    t = run.tools_requiring_user_input[0]
+    with pytest.raises(DecisionError) as info:
+        apply_decision(agent, run, t, Decision("input", values={"to_address": "nobody"}))
+    assert info.value.field_errors == {"to_address": "must be an email address like name@example.com"}
+
+    # a fresh process: the field's check comes back from the tool, not from the JSON in the store
+    fresh = Agent(model=DemoModel(delay=0), tools=builtin_tools(), store=RunStore(db))
+    loaded = fresh.get_run(run.run_id)
+    loaded.tools[0].user_input_schema[0].value = "nobody"
+    loaded = await fresh.acontinue_run(run_id=run.run_id)
+    assert loaded.is_paused
+    assert loaded.tools[0].user_input_schema[0].error == "must be an email address like name@example.com"
+    loaded.tools[0].user_input_schema[0].value = "ada@example.com"
+    loaded = await fresh.acontinue_run(run_id=run.run_id)
+    assert loaded.status == "completed" and "Sent email to ada@example.com" in loaded.tools[0].result

@@ -17,7 +17,7 @@ from tui.agent import Agent, ToolError
 from tui.agent.models import DemoModel
 from tui.config import Settings
 from tui.toolbox import builtin_tools, send_email
-from tui.toolbox.email import make_send_email
+from tui.toolbox.email import check_address, make_send_email
 
 
 def email_tool(**settings: Any):
@@ -137,14 +137,18 @@ async def test_the_reference_prompt_pauses_for_the_address_then_delivers(tmp_pat
     assert (msg["Subject"], msg["To"]) == ("Hello", "ada@example.com")
 
 
-async def test_an_invalid_address_reaches_the_model_as_a_clear_error(tmp_path: Path) -> None:
+async def test_an_invalid_address_is_refused_on_the_field_and_nothing_is_sent(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox.mbox"
     agent = Agent(model=DemoModel(delay=0), tools=builtin_tools(Settings(outbox=outbox)))
     run = await agent.arun("Send an email with the subject 'Hello' and the body 'Hi'")
-    assert run.tools[0].provide_user_input({"to_address": "nobody"}) == {}
+    assert run.tools[0].provide_user_input({"to_address": "nobody"}) == {
+        "to_address": "must be an email address like name@example.com"
+    }
     run = await agent.acontinue_run(run)
-    assert run.tools[0].status == "error"
-    assert "'nobody' is not an email address" in run.content
+    assert run.is_paused and run.tools[0].status == "pending"
+    # the tool itself still refuses a bad address if one ever reaches it
+    with pytest.raises(ToolError, match="'nobody' is not an email address"):
+        check_address("nobody")
     assert not outbox.exists()
 
 

@@ -229,7 +229,12 @@ class Agent:
         if run_id in self._runs:
             return self._runs[run_id]
         if self.store is not None:
-            return self.store.load_run(run_id)
+            run = self.store.load_run(run_id)
+            if run is not None:
+                self.bind_tools(run)
+                # Decisions made on this object must be the ones a later continue sees.
+                self._runs[run.run_id] = run
+            return run
         return None
 
     def save_decisions(self, run: RunOutput) -> None:
@@ -568,6 +573,7 @@ class Agent:
             elif t.requires_user_input:
                 values: dict[str, Any] = {}
                 errors = False
+                self._bind_field_types(t, fn)
                 for f in t.user_input_schema or []:
                     if f.value is None:
                         errors = True
@@ -626,6 +632,22 @@ class Agent:
             )
         run.open_turn = None
         self._persist(run)
+
+    @staticmethod
+    def _bind_field_types(t: ToolExecution, fn: Function) -> None:
+        """Give restored fields their tool's full types again (JSON keeps only a type's name, not its validators)."""
+        live = {f.name: f for f in fn.user_input_schema()}
+        for f in t.user_input_schema or []:
+            if f.name in live:
+                f.field_type = live[f.name].field_type
+                f._validated_type = live[f.name]._validated_type
+
+    def bind_tools(self, run: RunOutput) -> None:
+        """Re-attach the tools' full field types to a run loaded from the store, so forms validate fully."""
+        for t in run.tools:
+            fn = self.functions.get(t.tool_name)
+            if fn is not None and t.requires_user_input:
+                self._bind_field_types(t, fn)
 
     def _apply_policy(self, run: RunOutput, t: ToolExecution) -> None:
         if not t.awaiting_confirmation:

@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     TypeAdapter,
     ValidationError,
     field_serializer,
@@ -60,6 +61,8 @@ def type_to_name(tp: Any) -> str:
     """A stable, human-readable name for a field type, used to persist it."""
     if tp is Any or tp is None:
         return "any"
+    if typing.get_origin(tp) is typing.Annotated:  # Annotated[str, AfterValidator(...)] is a str
+        return type_to_name(typing.get_args(tp)[0])
     if isinstance(tp, type) and tp.__name__ in _SIMPLE_TYPES and _SIMPLE_TYPES[tp.__name__] is tp:
         return tp.__name__
     origin = typing.get_origin(tp)
@@ -81,6 +84,8 @@ def type_to_name(tp: Any) -> str:
 def choices_of(tp: Any) -> list[Any] | None:
     """The allowed values of a Literal or Enum type (None for any other type)."""
     origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return choices_of(typing.get_args(tp)[0])
     if origin is Literal:
         return list(typing.get_args(tp))
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -98,6 +103,8 @@ def format_validation_error(exc: ValidationError) -> str:
     for err in exc.errors():
         loc = ".".join(str(part) for part in err.get("loc", ()) if part != "__root__")
         msg = err.get("msg", "invalid value")
+        if msg.startswith("Value error, "):  # a validator's own words need no prefix
+            msg = msg[len("Value error, "):]
         lines.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(lines) or str(exc)
 
@@ -133,7 +140,15 @@ class UserInputField(BaseModel):
             return _SIMPLE_TYPES.get(tp, Any)
         return tp
 
+    #: The full declared type, e.g. Annotated[str, AfterValidator(check)], used to validate values.
+    #: Not persisted: `Agent.bind_tools` re-attaches it from the tool after a restart.
+    _validated_type: Any = PrivateAttr(default=None)
+
     def model_post_init(self, __context: Any) -> None:
+        if typing.get_origin(self.field_type) is typing.Annotated:
+            # Programs see the plain type (as in Agno: `Type: <class 'str'>`); checks stay in force.
+            self._validated_type = self.field_type
+            self.field_type = typing.get_args(self.field_type)[0]
         if self.choices is None:
             self.choices = choices_of(self.field_type)
         if self.choices is not None and type_to_name(self.field_type) in ("literal", "enum", "any"):
@@ -151,7 +166,7 @@ class UserInputField(BaseModel):
             raise ValueError("a value is required")
         if self.type_name == "str" and isinstance(value, str) and value.strip() == "":
             raise ValueError("a value is required")
-        tp = self.field_type
+        tp = self._validated_type if self._validated_type is not None else self.field_type
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
             try:
                 return tp(value).value if not isinstance(value, tp) else value.value

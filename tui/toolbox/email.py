@@ -17,6 +17,9 @@ import time
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from tui.agent.tools import Function, ToolError, tool
 from tui.config import Settings
@@ -37,6 +40,17 @@ def check_address(address: str) -> str:
             "Nothing was sent."
         )
     return value
+
+
+def _valid_address(value: str) -> str:
+    try:
+        return check_address(value)
+    except ToolError:
+        raise ValueError("must be an email address like name@example.com") from None
+
+
+#: A str checked as an address where it is typed: the form shows the error on the field itself.
+EmailAddress = Annotated[str, AfterValidator(_valid_address)]
 
 
 def build_message(subject: str, body: str, to_address: str, sender: str) -> EmailMessage:
@@ -161,7 +175,7 @@ def make_send_email(settings: Settings | None = None) -> Function:
     source = settings_source(settings)
 
     @tool(requires_user_input=True, user_input_fields=["to_address"])
-    def send_email(subject: str, body: str, to_address: str) -> str:
+    def send_email(subject: str, body: str, to_address: EmailAddress) -> str:
         """Send an email. The user supplies the recipient's address; you supply the subject and body.
 
         Args:
