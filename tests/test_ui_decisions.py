@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import mailbox
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
+from chatserver import ChatServer, call, text, tools
 from local_hn_server import HNServer
-from ui_support import WIDE, make_app, screen_text, settle, type_text
+from ui_support import WIDE, hn_server, make_app, screen_text, settle, type_text  # noqa: F401 (fixture)
 
 from tui.agent import tool
-from tui.agent.models import DemoModel
-from tui.agent.models.demo import DEFAULT_RULES
+from tui.agent.models import OpenAIChat
 from tui.screens.confirm_modal import ConfirmModal
 from tui.screens.dashboard import Dashboard
 from tui.screens.user_input_modal import UserInputModal
@@ -22,13 +21,6 @@ from tui.widgets.tool_log import ToolLog
 
 HN_PROMPT = "Fetch the top 2 hackernews stories"
 EMAIL_PROMPT = "Send an email with the subject 'Hello' and the body 'Hello, world!'"
-
-
-@pytest.fixture
-def hn_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[HNServer]:
-    with HNServer() as server:
-        monkeypatch.setenv("HITL_TUI_HN_BASE_URL", server.url)
-        yield server
 
 
 async def ask(pilot: Any, app: Any, prompt: str, *, type_it: bool = False) -> None:
@@ -187,23 +179,27 @@ async def test_a_allows_the_tool_for_the_session_so_the_next_call_does_not_ask(h
         assert "by session-allow" in screen_text(app)
 
 
-def _two_files_rule(prompt: str, tools: set[str]) -> list[tuple[str, dict[str, Any]]] | None:
-    if prompt == "two files":
-        return [("write_file", {"path": "a.txt", "content": "A"}), ("write_file", {"path": "b.txt", "content": "B"})]
-    return None
-
-
-async def test_two_parallel_gated_calls_are_decided_one_by_one() -> None:
-    app = make_app(model=DemoModel(delay=0, rules=[_two_files_rule, *DEFAULT_RULES]))
+async def test_two_parallel_gated_calls_from_a_real_server_are_decided_one_by_one(chat_server: ChatServer) -> None:
+    chat_server.add(
+        tools(
+            call("write_file", {"path": "a.txt", "content": "A"}),
+            call("write_file", {"path": "b.txt", "content": "B"}),
+            content="Writing both files.",
+        ),
+        text("Wrote **a.txt**; skipped b.txt as you asked."),
+    )
+    model = OpenAIChat(id="test-model", base_url=chat_server.url, api_key="test", max_retries=0, timeout=5)
+    app = make_app(model=model)
     async with app.run_test(size=WIDE) as pilot:
-        await ask(pilot, app, "two files")
+        await ask(pilot, app, "go")
         assert isinstance(app.screen, ConfirmModal)
         assert app.query_one(ApprovalsPane).count == 2
         await pilot.press("y")  # the first: approved; the second modal opens at once
         await settle(pilot, app)
         assert isinstance(app.screen, ConfirmModal)
         assert app.agent.run_response.is_paused  # nothing is sent before both are decided
-        await pilot.press("n")
+        assert len(chat_server.requests) == 1
+        await pilot.press("r", *"no b", "enter")
         await settle(pilot, app)
         run = app.agent.run_response
         assert run.status == "completed"
@@ -211,8 +207,10 @@ async def test_two_parallel_gated_calls_are_decided_one_by_one() -> None:
         workspace = app.settings.workspace
         assert (workspace / "a.txt").read_text() == "A"
         assert not (workspace / "b.txt").exists()
-        # the model heard both results together, in one turn
-        assert [m.role for m in run.messages].count("tool") == 2
+        # the model got both results together, in one request, with the reason
+        results = [m["content"] for m in chat_server.tool_messages(-1)]
+        assert len(results) == 2 and "Reason given: no b" in results[1]
+        assert "Wrote a.txt; skipped b.txt as you asked." in screen_text(app)
 
 
 @tool

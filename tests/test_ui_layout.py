@@ -3,7 +3,9 @@ command palette, help."""
 
 from __future__ import annotations
 
-from ui_support import NARROW, WIDE, make_app, screen_text, settle
+from ui_support import NARROW, WIDE, hn_server, make_app, screen_text, settle  # noqa: F401 (fixture)
+
+from textual.widgets import Collapsible
 
 from tui.screens.confirm_modal import ConfirmModal
 from tui.screens.dashboard import Dashboard
@@ -73,7 +75,7 @@ async def test_resizing_switches_between_panes_and_tabs() -> None:
         assert visible_panes(app) == ["conversation", "tool-log", "approvals"]
 
 
-async def test_j_and_k_move_through_the_tool_log() -> None:
+async def test_j_and_k_move_through_the_tool_log(hn_server) -> None:
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
         for ups in (3, 1):  # the first example prompt, then the same prompt again from the history
@@ -90,6 +92,11 @@ async def test_j_and_k_move_through_the_tool_log() -> None:
         assert log.cursor == 0 and log.entries[0].has_class("-highlight")
         await pilot.press("j", "j")
         assert log.cursor == 1
+        # a long result starts folded; enter unfolds it
+        collapsible = log.entries[1].query_one(Collapsible)
+        assert collapsible.collapsed
+        await pilot.press("enter")
+        assert not collapsible.collapsed
 
 
 async def test_the_command_palette_offers_the_dashboards_actions() -> None:

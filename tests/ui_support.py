@@ -11,6 +11,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
+from local_hn_server import HNServer
 from rich.console import Console
 
 from tui.agent.models import DemoModel
@@ -21,6 +23,14 @@ from tui.store import RunStore
 
 WIDE = (120, 40)
 NARROW = (80, 24)
+
+
+@pytest.fixture
+def hn_server(monkeypatch: pytest.MonkeyPatch):
+    """A local Hacker News API; the built-in tool is pointed at it (import this fixture to use it)."""
+    with HNServer() as server:
+        monkeypatch.setenv("HITL_TUI_HN_BASE_URL", server.url)
+        yield server
 
 
 def make_app(
