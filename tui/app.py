@@ -20,7 +20,6 @@ from tui.screens.dashboard import Dashboard
 if TYPE_CHECKING:
     from tui.agent import Agent
 
-STYLESHEETS = ("app", "dashboard", "conversation", "tool_log", "approvals")
 
 
 def describe_model(model: Any) -> str:
@@ -38,7 +37,8 @@ class HitlApp(App[None]):
     """A terminal dashboard for an LLM agent whose tools need a human in the loop."""
 
     TITLE = "hitl-tui"
-    CSS_PATH = [stylesheet(name) for name in STYLESHEETS]
+    # The default screen's own CSS_PATH is not loaded by Textual, so the app lists the dashboard's.
+    CSS_PATH = [stylesheet("app"), *Dashboard.CSS_PATH]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_session", "New session", id="app.new_session", tooltip="Start a fresh conversation (the history keeps the old one)"),

@@ -37,6 +37,7 @@ from tui.agent.events import (
     ToolCallStarted,
 )
 from tui.agent.run import RunOutput, RunStatus, ToolExecution
+from tui.paths import stylesheet
 from tui.widgets.approvals_pane import ApprovalsPane
 from tui.widgets.conversation import Conversation
 from tui.widgets.tool_log import ToolLog
@@ -65,7 +66,9 @@ def example_prompts(tool_names: set[str]) -> list[str]:
 class Dashboard(Screen):
     """Three panes side by side; below 100 columns, one pane at a time behind tabs."""
 
+    CSS_PATH = [stylesheet(name) for name in ("dashboard", "conversation", "tool_log", "approvals")]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (160, "-very-wide")]
+    HELP_TITLE = "Dashboard"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "app.focus_next", "Next pane", id="dashboard.focus_next", tooltip="Move the focus to the next pane"),
@@ -460,10 +463,10 @@ class Dashboard(Screen):
             self.tool_log.upsert(run_id, tool)
             self._open_modal(run, tool)  # ask again, with the problem shown
             return
-        except Exception as exc:  # e.g. the store could not save: never pretend it was recorded
+        except Exception as exc:  # e.g. the store could not save: say so, never pretend it was recorded
             self.notify(f"The decision could not be recorded: {exc}", severity="error", markup=False, timeout=10)
-            self.tool_log.upsert(run_id, tool)
-            return
+            # Going on is safe: the runtime saves before any tool runs, so a broken store stops the
+            # run with a visible error instead of running an unrecorded decision.
         self._deferred.discard(key)
         self.tool_log.upsert(run_id, tool)
         self.approvals.sync_run(run)
