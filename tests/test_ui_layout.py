@@ -3,7 +3,7 @@ command palette, help."""
 
 from __future__ import annotations
 
-from ui_support import NARROW, WIDE, hn_server, make_app, screen_text, settle  # noqa: F401 (fixture)
+from ui_support import NARROW, WIDE, hn_server, make_app, palette_has, screen_text, settle, wait_for  # noqa: F401
 
 from textual.widgets import Collapsible
 
@@ -105,14 +105,14 @@ async def test_the_command_palette_offers_the_dashboards_actions() -> None:
         await settle(pilot, app)
         await pilot.press("ctrl+p")
         await pilot.press(*"model info")
-        await pilot.pause(0.3)
+        await wait_for(pilot, palette_has(app, "model info"))
         await pilot.press("enter")
         await settle(pilot, app)
         messages = [n.message for n in app._notifications]
         assert any("demo model (offline)" in m and "get_top_hackernews_stories" in m for m in messages)
         await pilot.press("ctrl+p")
         await pilot.press(*"auto-open")
-        await pilot.pause(0.3)
+        await wait_for(pilot, palette_has(app, "auto-open"))
         await pilot.press("enter")
         await settle(pilot, app)
         assert app.auto_open is False and app.dashboard.auto_open is False

@@ -85,3 +85,29 @@ async def settle(pilot: Any, app: HitlApp) -> None:
 async def type_text(pilot: Any, text: str) -> None:
     """Type text key by key (as a person would), including spaces and punctuation."""
     await pilot.press(*text)
+
+
+async def wait_for(pilot: Any, condition: Any, *, timeout: float = 5.0) -> None:
+    """Pause until `condition()` is true (for things that arrive asynchronously, like palette hits)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {condition}")
+        await pilot.pause(0.05)
+
+
+def palette_has(app: HitlApp, text: str) -> Any:
+    """A condition: the open command palette lists a command containing `text`."""
+
+    def check() -> bool:
+        from textual.command import CommandList
+
+        lists = app.screen.query(CommandList)
+        if not lists:
+            return False
+        options = lists.first()
+        return any(text.lower() in str(options.get_option_at_index(i).prompt).lower() for i in range(options.option_count))
+
+    return check
