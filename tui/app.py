@@ -43,6 +43,7 @@ class HitlApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_session", "New session", id="app.new_session", tooltip="Start a fresh conversation (the history keeps the old one)"),
         Binding("h", "history", "History", id="app.history", tooltip="Browse past runs and sessions; resume a paused run"),
+        Binding("f2", "rules", "Rules", id="app.rules", tooltip="The active approval rules; delete session rules"),
         Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help", tooltip="Keys, and how decisions work"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit hitl-tui (paused runs stay paused in the history)"),
     ]
@@ -115,6 +116,15 @@ class HitlApp(App[None]):
                 self.notify(f"Unknown theme {self.settings.theme!r}; using {self.theme}.", severity="warning", markup=False)
         if self._store_problem:
             self.notify(self._store_problem, severity="error", markup=False, timeout=10)
+        rules_error = getattr(self.agent.policy, "error", None)
+        if rules_error:
+            self.notify(rules_error, title="Approval rules are off", severity="error", markup=False, timeout=15)
+            # A toast fades; the conversation keeps saying it until the file is fixed (f2 shows the rules).
+            self.call_after_refresh(
+                lambda: self.dashboard.conversation.add_error(
+                    f"{rules_error} Every gated call asks you. f2 shows the rules.", title="Approval rules are off"
+                )
+            )
         if self.resume_run_id:
             self.call_after_refresh(self.resume_run, self.resume_run_id)
         else:
@@ -143,6 +153,19 @@ class HitlApp(App[None]):
                 markup=False,
             )
 
+    # ------------------------------------------------------------------ waiting state
+
+    def show_waiting(self, count: int) -> None:
+        """Say in the header and the terminal's title when calls wait for the user."""
+        base = describe_model(self.agent.model)
+        self.sub_title = f"⏸ {count} waiting for you · {base}" if count else base
+        title = f"hitl-tui — ⏸ {count} waiting" if count else "hitl-tui"
+        if title != getattr(self, "_terminal_title", None):
+            self._terminal_title = title
+            driver = getattr(self, "_driver", None)
+            if driver is not None and not self.is_headless:
+                driver.write(f"\x1b]2;{title}\x07")  # OSC 2: the terminal window's title
+
     # ------------------------------------------------------------------ API for other screens
 
     def resume_run(self, run_id: str) -> bool:
@@ -154,7 +177,7 @@ class HitlApp(App[None]):
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("new_session", "history"):
+        if action in ("new_session", "history", "rules"):
             # Not over a modal or another screen: decide or close that first.
             return self.screen is self.dashboard
         if action == "help":
@@ -179,6 +202,11 @@ class HitlApp(App[None]):
             self.notify("History is off: no history database could be opened.", severity="warning")
             return
         self.push_screen(HistoryScreen(self.store))
+
+    def action_rules(self) -> None:
+        from tui.screens.rules_screen import RulesScreen
+
+        self.push_screen(RulesScreen(self.agent.policy))
 
     def action_help(self) -> None:
         try:
@@ -215,6 +243,7 @@ class HitlApp(App[None]):
             return
         yield SystemCommand("New session", "Start a fresh conversation (ctrl+n)", self.action_new_session)
         yield SystemCommand("History", "Browse runs and sessions; resume a paused run (h)", self.action_history)
+        yield SystemCommand("Approval rules", "The active rules and their source; delete session rules (f2)", self.action_rules)
         yield SystemCommand("Decide the next waiting call", "Open the oldest item of the Approvals pane", self.action_decide_next)
         yield SystemCommand("Model info", "Which model and tools this dashboard uses", self.action_model_info)
         yield SystemCommand(

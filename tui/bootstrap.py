@@ -99,6 +99,11 @@ def build_agent(
     by_name: dict[str, Function] = {}
     for t in tools:
         by_name[t.name] = t
+    if policy is None:
+        from .agent.rules import RulesPolicy
+
+        # An invalid file leaves policy.error set and rules off; the app says so at start-up.
+        policy = RulesPolicy.from_file(settings.rules)
     return Agent(
         model=model or build_model(settings),
         tools=list(by_name.values()),

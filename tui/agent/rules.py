@@ -375,12 +375,19 @@ class DryRunReport:
     def summary(self) -> str:
         text = f"Rule {self.rule.name!r} ({self.rule.describe()}) would have matched {len(self.matched)} past call(s)"
         if self.rejected:
-            text += f"; WARNING: {len(self.rejected)} of them were rejected by a person"
+            n = len(self.rejected)
+            text += f"; WARNING: {n} of them {'was' if n == 1 else 'were'} rejected by a person"
         return text + "."
 
 
 def dry_run(rule: Rule, calls: Iterable[PastCall]) -> DryRunReport:
     # The proposed arguments are what a rule sees at decision time.
     return DryRunReport(
-        rule=rule, matched=[c for c in calls if c.requires_confirmation and rule.matches(c.tool_name, c.args)]
+        rule=rule,
+        matched=[
+            c
+            for c in calls
+            # undecided calls are not history yet: only decided (or failed) calls count
+            if c.requires_confirmation and c.status != "pending" and rule.matches(c.tool_name, c.args)
+        ],
     )

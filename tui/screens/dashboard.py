@@ -118,6 +118,7 @@ class Dashboard(Screen):
         self._streamed = False
         self._paused_run: RunOutput | None = None
         self._retry_candidate: RunOutput | None = None
+        self._modal_key: tuple[str, str] | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -215,6 +216,9 @@ class Dashboard(Screen):
         self.query_one("#status-line", Static).update(text)
         self.set_class(self.is_busy, "-busy")
         self.refresh_bindings()
+        show_waiting = getattr(self.app, "show_waiting", None)
+        if show_waiting is not None:
+            show_waiting(waiting)
 
     # ------------------------------------------------------------------ actions
 
@@ -314,6 +318,7 @@ class Dashboard(Screen):
                 await events.aclose()  # a cancelled run records itself as cancelled
         if self._paused_run is not None:
             run, self._paused_run = self._paused_run, None
+            self._arm_timeouts(run)
             if self.ring_bell:
                 self.app.bell()
             if self.auto_open:
@@ -443,10 +448,12 @@ class Dashboard(Screen):
             self.notify(f"The decision dialogs are not available: {exc}", severity="error", markup=False)
             return
         self._modal_open = True
+        self._modal_key = (run.run_id, tool.tool_call_id)
         self.app.push_screen(modal_for(tool, self.agent), callback=partial(self._decided, run.run_id, tool.tool_call_id))
 
-    def _decided(self, run_id: str, tool_call_id: str, decision: Decision | None) -> None:
+    def _decided(self, run_id: str, tool_call_id: str, decision: Decision | None, *, rule_confirmed: bool = False) -> None:
         self._modal_open = False
+        self._modal_key = None
         run = self.runs[run_id]
         tool = run.tool(tool_call_id)
         key = (run_id, tool_call_id)
@@ -454,6 +461,9 @@ class Dashboard(Screen):
             self._deferred.add(key)
             self.approvals.sync_run(run)
             self._open_next(run)
+            return
+        if decision.action in ("allow_always", "deny_always") and not rule_confirmed:
+            self._confirm_always_rule(run, tool, decision)
             return
         try:
             apply_decision(self.agent, run, tool, decision)
@@ -471,6 +481,112 @@ class Dashboard(Screen):
         self.tool_log.upsert(run_id, tool)
         self.approvals.sync_run(run)
         self._open_next(run)
+
+    # ------------------------------------------------------------------ "always" rules: dry run first
+
+    def _confirm_always_rule(self, run: RunOutput, tool: ToolExecution, decision: Decision) -> None:
+        """Before a rule is saved, show what it would have matched in the history (rejected first)."""
+        from tui.agent.rules import Rule, dry_run
+        from tui.rules_cli import history_calls
+        from tui.screens.rule_dry_run_modal import RuleDryRunModal
+
+        effect = "allow" if decision.action == "allow_always" else "deny"
+        rule = Rule(name=f"{effect}-{tool.tool_name}", tool=tool.tool_name, effect=effect)
+        try:
+            calls = history_calls(self.agent.store) if self.agent.store is not None else []
+        except Exception as exc:  # history is advice here, never a reason to lose the decision
+            self.notify(f"Could not read the history for a dry run: {exc}", severity="warning", markup=False)
+            calls = []
+        report = dry_run(rule, calls)
+
+        def answered(save: bool | None) -> None:
+            if save:
+                self._decided(run.run_id, tool.tool_call_id, decision, rule_confirmed=True)
+            else:
+                self._open_modal(run, tool)  # back to the decision
+
+        self.app.push_screen(RuleDryRunModal(report), callback=answered)
+
+    # ------------------------------------------------------------------ approval timeouts
+
+    def _arm_timeouts(self, run: RunOutput) -> None:
+        """When a waiting call has an approval timeout, continue the run when it expires.
+
+        The runtime applies the timeout (reject by default, and tells the model); the UI only makes
+        sure the run is continued on time, even if nobody touches the keyboard.
+        """
+        from datetime import datetime, timezone
+
+        now = datetime.now(timezone.utc)
+        for tool in self._waiting(run):
+            if not tool.approval_timeout:
+                continue
+            created = tool.created_at if tool.created_at.tzinfo else tool.created_at.replace(tzinfo=timezone.utc)
+            remaining = tool.approval_timeout - (now - created).total_seconds()
+            self.set_timer(max(0.0, remaining) + 0.05, partial(self._timeout_due, run.run_id, tool.tool_call_id))
+
+    def _timeout_due(self, run_id: str, tool_call_id: str) -> None:
+        run = self.runs.get(run_id)
+        if run is None or run.status != RunStatus.paused:
+            return
+        try:
+            tool = run.tool(tool_call_id)
+        except KeyError:
+            return
+        if not tool.is_awaiting_decision:
+            return
+        if self.is_busy:
+            self.set_timer(0.5, partial(self._timeout_due, run_id, tool_call_id))
+            return
+        if self._modal_key is not None and self._modal_key[0] == run_id:
+            # The dialog of this run is open: close it; the run re-pauses on what is still undecided.
+            self._modal_open = False
+            self._modal_key = None
+            self.app.pop_screen()
+        self.conversation.add_note(f"⏱ No decision on {tool.tool_name} in time: the run goes on without it.", kind="paused")
+        self._continue(run)
+
+    # ------------------------------------------------------------------ batch decisions
+
+    @on(ApprovalsPane.BatchDecision)
+    def _batch_decision(self, event: ApprovalsPane.BatchDecision) -> None:
+        event.stop()
+        self.decide_batch(event.keys, event.action)
+
+    def decide_batch(self, keys: list[tuple[str, str]], action: str) -> None:
+        """Approve or reject several confirmation calls at once; each gets its own ledger row."""
+        decided, skipped, touched = 0, 0, []
+        for run_id, tool_call_id in keys:
+            run = self.runs.get(run_id) or self.agent.get_run(run_id)
+            if run is None:
+                continue
+            try:
+                tool = run.tool(tool_call_id)
+            except KeyError:
+                continue
+            if not tool.awaiting_confirmation:
+                skipped += 1  # input and external calls need their own data: not decided in a batch
+                continue
+            try:
+                apply_decision(self.agent, run, tool, Decision("approve" if action == "approve" else "reject"))
+            except Exception as exc:
+                self.notify(f"{tool.tool_name}: {exc}", severity="error", markup=False)
+                continue
+            decided += 1
+            self._deferred.discard((run_id, tool_call_id))
+            self.tool_log.upsert(run_id, tool)
+            if run not in touched:
+                touched.append(run)
+        verb = "Approved" if action == "approve" else "Rejected"
+        message = f"{verb} {decided} call{'s' if decided != 1 else ''}."
+        if skipped:
+            message += f" {skipped} need{'s' if skipped == 1 else ''} your input or result and stay{'s' if skipped == 1 else ''} in Approvals."
+        self.notify(message, timeout=4)
+        for run in touched:
+            self.approvals.sync_run(run)
+            if not self._waiting(run):
+                self._deferred = {k for k in self._deferred if k[0] != run.run_id}
+                self._continue(run)
 
     def _open_next(self, run: RunOutput) -> None:
         """Open the next undecided call of the run, or continue the run when none is left."""

@@ -62,6 +62,8 @@ class PendingItem(Widget):
         self.tool = tool
         self.show_times = show_times
         self._now = now or (lambda: datetime.now(timezone.utc))
+        #: Marked with space for a batch decision (Y / N).
+        self.marked = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -78,8 +80,12 @@ class PendingItem(Widget):
         tool = self.tool
         icon, kind = KIND_TEXT[tool.kind]
         age = format_age(tool.created_at, now=self._now(), show=self.show_times)
-        text = Text.assemble((f"{icon} ", "bold"), literal(tool.tool_name, "bold"), "\n")
-        text.append_text(literal(f"{kind} · waiting {age}", "dim"))
+        mark = ("◉ ", "bold") if self.marked else ("", "")
+        text = Text.assemble(mark, (f"{icon} ", "bold"), literal(tool.tool_name, "bold"), "\n")
+        waiting = f"{kind} · waiting {age}"
+        if tool.approval_timeout and self.show_times:
+            waiting += f" · times out after {tool.approval_timeout:g}s ({tool.on_timeout})"
+        text.append_text(literal(waiting, "dim"))
         width = max(12, self.content_region.width or 40)
         summary = args_summary(tool, limit=width)
         if summary:
@@ -98,6 +104,9 @@ class ApprovalsList(VerticalScroll, can_focus=True):
         Binding("down,j", "move(1)", "Next", show=False, id="approvals.next", tooltip="Move to the next waiting item"),
         Binding("up,k", "move(-1)", "Previous", show=False, id="approvals.previous", tooltip="Move to the previous waiting item"),
         Binding("enter", "open", "Decide", id="approvals.open", tooltip="Open the highlighted item to decide it"),
+        Binding("space", "toggle_mark", "Mark", id="approvals.mark", tooltip="Mark the item for a batch decision (Y / N)"),
+        Binding("Y", "batch('approve')", "Approve marked", id="approvals.batch_approve", tooltip="Approve the marked items, or every item of this turn when none is marked"),
+        Binding("N", "batch('reject')", "Reject marked", id="approvals.batch_reject", tooltip="Reject the marked items, or every item of this turn when none is marked"),
     ]
 
     cursor: reactive[int] = reactive(0, init=False)
@@ -132,6 +141,35 @@ class ApprovalsList(VerticalScroll, can_focus=True):
             item = items[self.cursor]
             self.post_message(ApprovalsPane.OpenItem(item.run.run_id, item.tool.tool_call_id))
 
+    def action_toggle_mark(self) -> None:
+        items = self.items
+        if 0 <= self.cursor < len(items):
+            item = items[self.cursor]
+            item.marked = not item.marked
+            item.set_class(item.marked, "-marked")
+            item.refresh()
+            self.action_move(1)
+
+    def batch_keys(self) -> list[tuple[str, str]]:
+        """The marked items; with none marked, every item of the highlighted item's turn."""
+        items = self.items
+        marked = [item.key for item in items if item.marked]
+        if marked:
+            return marked
+        if not (0 <= self.cursor < len(items)):
+            return []
+        current = items[self.cursor]
+        return [
+            item.key
+            for item in items
+            if item.run.run_id == current.run.run_id and item.tool.turn == current.tool.turn
+        ]
+
+    def action_batch(self, action: str) -> None:
+        keys = self.batch_keys()
+        if keys:
+            self.post_message(ApprovalsPane.BatchDecision(keys, action))
+
     def on_click(self, event: events.Click) -> None:
         widget = event.widget
         while widget is not None and not isinstance(widget, PendingItem) and widget is not self:
@@ -151,6 +189,14 @@ class ApprovalsPane(Vertical):
             super().__init__()
             self.run_id = run_id
             self.tool_call_id = tool_call_id
+
+    class BatchDecision(Message):
+        """Approve or reject these items at once (each still gets its own decision and ledger row)."""
+
+        def __init__(self, keys: list[tuple[str, str]], action: str) -> None:
+            super().__init__()
+            self.keys = keys
+            self.action = action
 
     class CountChanged(Message):
         def __init__(self, count: int) -> None:
