@@ -87,6 +87,9 @@ async def test_A_shows_a_dry_run_then_writes_a_rule_that_a_fresh_app_obeys():
         await pilot.press("y")
         await settle(pilot, app)
         assert ran == ["db"]
+        await prompt(pilot, app, 'call restart_service {"name": "queue"}')
+        assert not isinstance(app.screen, ConfirmModal)
+        assert ledger(app) == [("restart_service", "auto_allowed", "rule:allow-restart_service")]
     rules_file = app.settings.rules
     assert 'effect = "allow"' in rules_file.read_text()
 
@@ -94,7 +97,7 @@ async def test_A_shows_a_dry_run_then_writes_a_rule_that_a_fresh_app_obeys():
     async with fresh.run_test(size=WIDE) as pilot:
         await prompt(pilot, fresh, 'call restart_service {"name": "cache"}')
         assert not isinstance(fresh.screen, ConfirmModal)
-        assert ran == ["db", "cache"]
+        assert ran == ["db", "queue", "cache"]
         assert ledger(fresh) == [("restart_service", "auto_allowed", "rule:allow-restart_service")]
 
 

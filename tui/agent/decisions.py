@@ -50,6 +50,18 @@ class DecisionError(ValueError):
         self.field_errors = field_errors or {}
 
 
+def _save_rule(agent: "Agent", tool_name: str, effect: str) -> bool:
+    """Save an "always" rule when the policy keeps a rules file. False: only the session can remember it."""
+    save = getattr(agent.policy, "save_rule", None)
+    if save is None or getattr(agent.policy, "path", None) is None:
+        return False
+    try:
+        save(tool_name, effect)
+    except Exception as exc:  # e.g. the rules file is not writable
+        raise DecisionError(f"Could not save the rule: {exc}. Use a (this session) instead.") from exc
+    return True
+
+
 def apply_decision(agent: "Agent", run: RunOutput, tool: ToolExecution, decision: Decision) -> bool:
     """Apply `decision` to `tool`. Returns True when the tool is now decided.
 
@@ -75,19 +87,12 @@ def apply_decision(agent: "Agent", run: RunOutput, tool: ToolExecution, decision
     elif action in ("allow_run", "allow_session", "allow_always"):
         if action == "allow_run":
             agent.policy.allow_for_run(run.run_id, tool.tool_name)
-        else:
+        elif not (action == "allow_always" and _save_rule(agent, tool.tool_name, "allow")):
             agent.policy.allow_for_session(tool.tool_name)
-            if action == "allow_always":
-                save = getattr(agent.policy, "save_rule", None)
-                if save is not None:
-                    save(tool.tool_name, "allow")
         tool.confirm(by="user")
     elif action in ("deny_session", "deny_always"):
-        agent.policy.deny_for_session(tool.tool_name)
-        if action == "deny_always":
-            save = getattr(agent.policy, "save_rule", None)
-            if save is not None:
-                save(tool.tool_name, "deny")
+        if not (action == "deny_always" and _save_rule(agent, tool.tool_name, "deny")):
+            agent.policy.deny_for_session(tool.tool_name)
         tool.reject(decision.note, by="user")
     elif action == "input":
         errors = tool.provide_user_input(decision.values or {})

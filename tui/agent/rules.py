@@ -292,6 +292,8 @@ class RulesPolicy(Policy):
         """Append an "always" rule to the rules file (created if needed) and activate it."""
         if self.path is None:
             raise RulesError("no rules file is configured (--rules / HITL_TUI_RULES)")
+        if self.error is not None:
+            raise RulesError(f"the rules file {self.path} has an error; fix it first")
         safe_name = re.sub(r"[^\w.-]", "_", tool_name)
         base = f"{effect}-{safe_name}"
         existing = {r.name for r in self.rules}
