@@ -132,3 +132,30 @@ async def test_a_paused_earlier_run_does_not_leak_unanswered_calls_into_the_next
     assert sent[-1] == {"role": "user", "content": "Actually, forget that. Tell me about tulips."}
     assert log == []
     assert run1.is_paused and run1.tools[0].status == "pending", "the earlier run still waits for its decision"
+
+
+async def test_after_a_restart_a_resumed_run_still_sends_the_sessions_earlier_turns(chat_server, model_for, tmp_path):
+    from tui.store import RunStore
+
+    log: list[str] = []
+    chat_server.add(
+        text("Roses noted."),
+        tools(call("water_plants", {"zone": "roses"}, id="call_roses")),
+        text("Watered the roses you mentioned."),
+    )
+    db = tmp_path / "runs.db"
+    first = Agent(model=model_for(), tools=make_tools(log), store=RunStore(db))
+    await first.arun("My favourite flowers are roses")
+    paused = await first.arun("Water my favourite flowers")
+    assert paused.is_paused
+
+    # a new process: a new agent and store on the same file
+    second = Agent(model=model_for(), tools=make_tools(log), store=RunStore(db))
+    run = second.get_run(paused.run_id)
+    run.tools[0].confirm()
+    run = await second.acontinue_run(run_id=paused.run_id)
+
+    assert run.status == RunStatus.completed and log == ["roses"]
+    sent = [(m["role"], m.get("content")) for m in chat_server.last_messages if m["role"] in ("user", "assistant")]
+    assert sent[:2] == [("user", "My favourite flowers are roses"), ("assistant", "Roses noted.")]
+    assert ("user", "Water my favourite flowers") in sent

@@ -6,6 +6,7 @@ database and builds the agent from them. Tests and embedders pass their own `age
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from textual.app import App, SystemCommand
@@ -108,6 +109,10 @@ class HitlApp(App[None]):
         return self.dashboard
 
     def on_mount(self) -> None:
+        # Streaming allocates many short-lived objects: collect young ones less often (measured in
+        # tests/benchmarks/bench_streaming.py: about +80% tokens/s, and shorter key-latency spikes).
+        gen0, gen1, gen2 = gc.get_threshold()
+        gc.set_threshold(max(gen0, 50_000), max(gen1, 50), max(gen2, 100))
         self.sub_title = describe_model(self.agent.model)
         if self.settings.theme and self.settings.theme != self.theme:
             if self.settings.theme in self.available_themes:

@@ -145,6 +145,9 @@ class Agent:
         #: The latest run (Agno compatibility: `agent.run_response`, `agent.is_paused`).
         self.run_response: RunOutput | None = None
         self._runs: dict[str, RunOutput] = {}
+        #: session id -> {run id -> run}: the context of a turn without scanning every run.
+        self._sessions: dict[str, dict[str, RunOutput]] = {}
+        self._sessions_loaded: set[str] = set()
         self._active: set[str] = set()
         self._cancel_requested: set[str] = set()
 
@@ -233,7 +236,7 @@ class Agent:
             if run is not None:
                 self.bind_tools(run)
                 # Decisions made on this object must be the ones a later continue sees.
-                self._runs[run.run_id] = run
+                self._index(run)
             return run
         return None
 
@@ -250,8 +253,12 @@ class Agent:
 
     # ------------------------------------------------------------------ internals
 
-    def _remember(self, run: RunOutput) -> None:
+    def _index(self, run: RunOutput) -> None:
         self._runs[run.run_id] = run
+        self._sessions.setdefault(run.session_id, {})[run.run_id] = run
+
+    def _remember(self, run: RunOutput) -> None:
+        self._index(run)
         self.run_response = run
 
     def _resolve_run(self, run_response: RunOutput | None, run_id: str | None) -> RunOutput:
@@ -302,18 +309,20 @@ class Agent:
         return sanitize_history(messages)
 
     def _session_history(self, run: RunOutput) -> list[RunOutput]:
-        """Earlier runs of the same session, oldest first (their turns are the context)."""
-        runs: dict[str, RunOutput] = {}
-        if self.store is not None:
+        """Earlier runs of the same session, oldest first (their turns are the context).
+
+        Runs of a session this agent has not seen (e.g. after a restart) are read from the store
+        once; after that the in-memory index answers, so a turn costs no database read.
+        """
+        session = self._sessions.setdefault(run.session_id, {})
+        if self.store is not None and run.session_id not in self._sessions_loaded:
             try:
                 for r in self.store.session_runs(run.session_id):
-                    runs[r.run_id] = r
+                    session.setdefault(r.run_id, r)  # objects already in memory stay authoritative
+                self._sessions_loaded.add(run.session_id)
             except Exception:
                 pass  # history is context, never a reason to fail a run
-        for r in self._runs.values():
-            if r.session_id == run.session_id:
-                runs[r.run_id] = r
-        earlier = [r for r in runs.values() if r.run_id != run.run_id and r.created_at <= run.created_at]
+        earlier = [r for r in session.values() if r.run_id != run.run_id and r.created_at <= run.created_at]
         return sorted(earlier, key=lambda r: r.created_at)
 
     def _system_prompt(self) -> str | None:
@@ -745,4 +754,5 @@ def _sync_iter(make: Any) -> Iterator[RunEvent]:
                 break
     finally:
         loop.run_until_complete(agen.aclose())
+        loop.run_until_complete(loop.shutdown_asyncgens())  # closes the model's client on this loop
         loop.close()

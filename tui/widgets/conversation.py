@@ -8,7 +8,9 @@ Markdown (prompts, errors, notes) is shown with `literal()`.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import ClassVar, Sequence
 
 from rich.text import Text
@@ -17,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, Markdown, Static
 from textual.widgets._markdown import MarkdownStream
 
@@ -71,6 +74,9 @@ class PromptInput(Input):
 class Conversation(Vertical):
     """Prompts, streamed replies, tool-call notes, errors; the prompt input at the bottom."""
 
+    #: Seconds between hand-overs of streamed text to the Markdown parser.
+    FLUSH_INTERVAL: ClassVar[float] = 0.05
+
     class PromptSubmitted(Message):
         """The user pressed enter on a non-empty prompt."""
 
@@ -93,6 +99,9 @@ class Conversation(Vertical):
         self.cursor_blink = cursor_blink
         self._stream: MarkdownStream | None = None
         self._reply: Markdown | None = None
+        self._pending: list[str] = []
+        self._flush_timer: Timer | None = None
+        self._last_flush = 0.0
         self._noted_tools: set[tuple[str, str]] = set()
 
     def compose(self) -> ComposeResult:
@@ -160,7 +169,11 @@ class Conversation(Vertical):
         self._mount(Static(literal(text), classes="user-message"))
 
     async def write(self, chunk: str) -> None:
-        """Append model text to the current reply (a new reply block if none is open)."""
+        """Append model text to the current reply (a new reply block if none is open).
+
+        Deltas are handed to the Markdown stream at most every FLUSH_INTERVAL seconds (a timer
+        flushes the tail), so a fast model costs a few parses per second, not one per token.
+        """
         if not chunk:
             return
         if self._stream is None:
@@ -168,13 +181,35 @@ class Conversation(Vertical):
             self.query("#conversation-empty").remove()
             await self.log_view.mount(self._reply)
             self._stream = Markdown.get_stream(self._reply)
-        await self._stream.write(visible_controls(chunk))
+            self._last_flush = 0.0
+        self._pending.append(visible_controls(chunk))
+        if time.monotonic() - self._last_flush >= self.FLUSH_INTERVAL:
+            await self._flush()
+        elif self._flush_timer is None:
+            self._flush_timer = self.set_timer(self.FLUSH_INTERVAL, self._flush)
+        await asyncio.sleep(0)  # let keys and frames through between deltas
+
+    async def _flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        if self._pending and self._stream is not None:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._last_flush = time.monotonic()
+            await self._stream.write(text)
 
     async def end_reply(self) -> None:
         """Close the open reply, if any; the next text starts a new block."""
-        stream, self._stream, self._reply = self._stream, None, None
+        await self._flush()
+        stream, reply = self._stream, self._reply
+        self._stream, self._reply = None, None
         if stream is not None:
             await stream.stop()
+        if reply is not None and reply.children:
+            # Marked once at the end: an order-dependent selector (:last-child) would restyle every
+            # block of the reply on each mount while it streams.
+            reply.children[-1].add_class("-last-block")
 
     def add_reply(self, text: str) -> None:
         """A whole reply at once (a run restored from history)."""

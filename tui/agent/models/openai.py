@@ -4,23 +4,48 @@ Real servers differ, so this is forgiving:
 - it streams, and falls back to a plain request when a server cannot stream with tools, or ends
   such a stream empty;
 - it assembles tool-call deltas by index, tolerating missing indexes and ids;
-- it opens a client for each request and closes it on the same event loop before returning, so
+- it keeps one client per event loop and closes it on that loop when the loop shuts down (a
+  parked async generator that `asyncio.run()` finalises before closing the loop), so
   `asyncio.run(arun())` followed by a second `asyncio.run(acontinue_run())` works: no client
-  stays bound to a closed loop (the openai client would otherwise try to close itself on a later
-  loop when it is garbage-collected, and print "Event loop is closed" tracebacks);
+  stays bound to a closed loop, and no "Event loop is closed" tracebacks appear later;
+- every client shares one SSL context (loading the CA bundle costs ~20 ms; measured in
+  tests/benchmarks/bench_hitl_cycle.py);
 - every failure becomes a ModelError whose message says what to do.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import weakref
 from typing import Any, AsyncIterator
 
 from .base import ModelChunk, ModelError, ModelResponse, ToolCall
 
 #: Placeholder key for local servers (Ollama, llama.cpp...) that need none; the client insists on one.
 NO_KEY = "not-needed"
+
+_SSL_CONTEXT: Any = None
+
+
+def _shared_ssl_context() -> Any:
+    """One SSL context for every client, built as the openai client's own HTTP library builds it
+    (so SSL_CERT_FILE / SSL_CERT_DIR are honoured)."""
+    global _SSL_CONTEXT
+    if _SSL_CONTEXT is None:
+        from openai import _base_client
+
+        http = getattr(_base_client, "httpx2", None) or getattr(_base_client, "httpx")
+        _SSL_CONTEXT = http.create_ssl_context()
+    return _SSL_CONTEXT
+
+
+async def _close_when_loop_ends(client: Any) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await client.close()
 
 
 class OpenAIChat:
@@ -46,6 +71,7 @@ class OpenAIChat:
         self.temperature = temperature
         #: Set once a server showed it cannot stream with tools; later requests go plain.
         self._stream_with_tools_broken = False
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = weakref.WeakKeyDictionary()
 
     # ------------------------------------------------------------------ client
 
@@ -58,8 +84,8 @@ class OpenAIChat:
         return f"{self.id} @ {where}"
 
     def _client(self) -> Any:
-        """A fresh client, to be closed (`async with`) on the loop that made it."""
-        from openai import AsyncOpenAI  # lazy: keeps `import tui.agent` light
+        """A new client (the caller owns it and closes it on the loop that made it)."""
+        from openai import AsyncOpenAI, DefaultAsyncHttpxClient  # lazy: keeps `import tui.agent` light
 
         key = self.api_key
         if key is None:
@@ -69,7 +95,23 @@ class OpenAIChat:
                     "--base-url at a local server such as Ollama. Without either, use the offline demo model."
                 )
             key = NO_KEY
-        return AsyncOpenAI(api_key=key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries)
+        http_client = DefaultAsyncHttpxClient(verify=_shared_ssl_context(), timeout=self.timeout)
+        return AsyncOpenAI(
+            api_key=key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries, http_client=http_client
+        )
+
+    async def _loop_client(self) -> Any:
+        """This event loop's client: made on first use, closed when the loop shuts down."""
+        loop = asyncio.get_running_loop()
+        entry = self._clients.get(loop)
+        if entry is not None and not entry[0].is_closed():
+            return entry[0]
+        # Importing openai and loading the CA bundle take ~0.3 s: off the loop, so a UI keeps drawing.
+        client = await asyncio.to_thread(self._client)
+        keeper = _close_when_loop_ends(client)
+        await keeper.__anext__()  # parked; the loop's shutdown_asyncgens() runs its `finally`
+        self._clients[loop] = (client, keeper)  # strong refs while the loop lives
+        return client
 
     # ------------------------------------------------------------------ requests
 
@@ -82,9 +124,15 @@ class OpenAIChat:
         return params
 
     async def astream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[ModelChunk]:
-        async with self._client() as client:
-            async for chunk in self._astream(client, self._params(messages, tools), bool(tools)):
-                yield chunk
+        client = await self._loop_client()
+        async for chunk in self._astream(client, self._params(messages, tools), bool(tools)):
+            yield chunk
+
+    async def aclose(self) -> None:
+        """Close this loop's client now (optional: it is closed when the loop ends anyway)."""
+        entry = self._clients.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry[0].close()
 
     async def _astream(self, client: Any, params: dict[str, Any], has_tools: bool) -> AsyncIterator[ModelChunk]:
         if not self.stream or (has_tools and self._stream_with_tools_broken):
