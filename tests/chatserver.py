@@ -203,6 +203,7 @@ class ChatServer:
 class _Handler(BaseHTTPRequestHandler):
     chat: ChatServer
     protocol_version = "HTTP/1.1"  # keep-alive and chunked streaming, as real servers do
+    disable_nagle_algorithm = True  # one write per response part, sent at once (no Nagle + delayed-ACK stall)
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
