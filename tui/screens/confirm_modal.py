@@ -19,12 +19,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, Static, TextArea
 
 from tui.agent.decisions import Decision
 from tui.agent.run import ToolExecution
 from tui.paths import stylesheet
+from tui.screens.decision_modal import DecisionModal
 from tui.widgets.args_diff import diff_args, render_diff, summary
 from tui.widgets.args_view import ArgsView, edit_json
 from tui.widgets.error_line import ErrorLine
@@ -84,7 +84,7 @@ def why_it_asks(tool: ToolExecution) -> str:
     return reason
 
 
-class ConfirmModal(ModalScreen[Decision]):
+class ConfirmModal(DecisionModal):
     """Decide on one tool call that needs confirmation. Dismisses with a `Decision`."""
 
     CSS_PATH = stylesheet("modals")
@@ -131,8 +131,7 @@ class ConfirmModal(ModalScreen[Decision]):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.tool = tool
+        super().__init__(tool, name=name, id=id, classes=classes)
         self.validate_edit = validate_edit
         self.original_args: dict[str, Any] = dict(tool.tool_args)
         #: Validated edited arguments, set once an edit passed the check.
@@ -145,12 +144,7 @@ class ConfirmModal(ModalScreen[Decision]):
         with Vertical(id="dialog", classes="decision-dialog") as dialog:
             dialog.border_title = "Confirm tool call"
             title = Text.assemble(("Run ", "bold"), literal(tool.tool_name, style="bold"), ("?", "bold"))
-            yield Static(title, id="title", classes="modal-title")
-            if tool.description:
-                yield Static(literal(tool.description), id="description", classes="modal-description")
-            yield Static(literal(why_it_asks(tool)), id="why", classes="modal-why")
-            if tool.error:
-                yield Static(literal(tool.error), id="tool-error", classes="modal-error")
+            yield from self.header(title, why_it_asks(tool))
             yield Label("Arguments", classes="section-label", id="args-label")
             yield ArgsView(self.original_args, id="args")
             yield Static(KEY_LEGEND, id="legend", classes="modal-hint")
@@ -224,9 +218,6 @@ class ConfirmModal(ModalScreen[Decision]):
 
     def action_deny_always(self) -> None:
         self.dismiss(Decision("deny_always"))
-
-    def action_defer(self) -> None:
-        self.dismiss(Decision("defer"))
 
     def action_back(self) -> None:
         self.mode = "edit" if self.mode == "review" else "decide"

@@ -10,12 +10,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static, TextArea
 
 from tui.agent.decisions import Decision
 from tui.agent.run import ToolExecution
 from tui.paths import stylesheet
+from tui.screens.decision_modal import DecisionModal
 from tui.widgets.args_view import ArgsView
 from tui.widgets.error_line import ErrorLine
 from tui.widgets.literal import literal
@@ -23,7 +23,7 @@ from tui.widgets.literal import literal
 EMPTY_RESULT = "Type the result of running the tool: it is sent to the model. (esc decides later.)"
 
 
-class ExternalResultModal(ModalScreen[Decision]):
+class ExternalResultModal(DecisionModal):
     """Enter the result of a call the user executed. Dismisses with Decision("result") or ("defer")."""
 
     CSS_PATH = stylesheet("modals")
@@ -44,24 +44,14 @@ class ExternalResultModal(ModalScreen[Decision]):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.tool = tool
+        super().__init__(tool, name=name, id=id, classes=classes)
 
     def compose(self) -> ComposeResult:
         tool = self.tool
         with Vertical(id="dialog", classes="decision-dialog") as dialog:
             dialog.border_title = "Run it yourself"
             title = Text.assemble(("Run ", "bold"), literal(tool.tool_name, style="bold"), (" and paste its result", "bold"))
-            yield Static(title, id="title", classes="modal-title")
-            if tool.description:
-                yield Static(literal(tool.description), id="description", classes="modal-description")
-            yield Static(
-                "hitl-tui never runs this tool: you run the call below, then type its result.",
-                id="why",
-                classes="modal-why",
-            )
-            if tool.error:
-                yield Static(literal(tool.error), id="tool-error", classes="modal-error")
+            yield from self.header(title, "hitl-tui never runs this tool: you run the call below, then type its result.")
             yield Label("The call", classes="section-label")
             yield ArgsView(tool.tool_args, id="args")
             yield Label("Result (sent to the model as the tool's output)", classes="section-label")
@@ -77,9 +67,6 @@ class ExternalResultModal(ModalScreen[Decision]):
             self.query_one("#result", TextArea).focus()
             return
         self.dismiss(Decision("result", result=text))
-
-    def action_defer(self) -> None:
-        self.dismiss(Decision("defer"))
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         error = self.query_one("#result-error", ErrorLine)

@@ -17,13 +17,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Label, Select, Static, Switch
 
 from tui.agent.decisions import Decision
 from tui.agent.run import ToolExecution, UserInputField
 from tui.paths import stylesheet
+from tui.screens.decision_modal import DecisionModal
 from tui.widgets.args_view import ArgsView, display_json
 from tui.widgets.error_line import ErrorLine
 from tui.widgets.literal import literal
@@ -56,7 +56,7 @@ def _as_text(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-class UserInputModal(ModalScreen[Decision]):
+class UserInputModal(DecisionModal):
     """Fill the user-owned fields of one tool call. Dismisses with Decision("input") or ("defer")."""
 
     CSS_PATH = stylesheet("modals")
@@ -76,8 +76,7 @@ class UserInputModal(ModalScreen[Decision]):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.tool = tool
+        super().__init__(tool, name=name, id=id, classes=classes)
         self.fields: list[UserInputField] = list(tool.user_input_schema or [])
         #: The value each field had when its error was shown: the error goes once the value changes.
         self._erroneous: dict[int, Any] = {}
@@ -89,16 +88,7 @@ class UserInputModal(ModalScreen[Decision]):
         with Vertical(id="dialog", classes="decision-dialog") as dialog:
             dialog.border_title = "Input needed"
             title = Text.assemble(literal(tool.tool_name, style="bold"), (" needs values only you may supply", "bold"))
-            yield Static(title, id="title", classes="modal-title")
-            if tool.description:
-                yield Static(literal(tool.description), id="description", classes="modal-description")
-            yield Static(
-                "The model cannot fill these; what it sent for them was discarded.",
-                id="why",
-                classes="modal-why",
-            )
-            if tool.error:
-                yield Static(literal(tool.error), id="tool-error", classes="modal-error")
+            yield from self.header(title, "The model cannot fill these; what it sent for them was discarded.")
             with VerticalScroll(id="form"):
                 if not self.fields:
                     yield Static("This tool has no fields to fill: ctrl+s sends an empty form.", classes="modal-hint")
@@ -230,9 +220,6 @@ class UserInputModal(ModalScreen[Decision]):
         self.show_errors(errors)
         if not errors:
             self.dismiss(Decision("input", values=values))
-
-    def action_defer(self) -> None:
-        self.dismiss(Decision("defer"))
 
     @on(Input.Submitted, ".field-input")
     def _submitted(self, event: Input.Submitted) -> None:
