@@ -206,3 +206,19 @@ async def test_an_invalid_rules_file_gives_a_clear_startup_message_and_disables_
         await pilot.pause()
         assert isinstance(app.screen, RulesScreen)
         assert "disabled" in screen_text(app)
+
+
+async def test_t_allows_the_tool_for_the_rest_of_this_run_only():
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await prompt(pilot, app, "Write a file named a.txt with 'x' then write a file named b.txt with 'y'")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("t")
+        await settle(pilot, app)
+        run = app.agent.run_response
+        assert run.status == "completed"
+        assert [(t.tool_args["path"], t.decided_by) for t in run.tools] == [("a.txt", "user"), ("b.txt", "run-allow")]
+        assert (app.settings.workspace / "b.txt").read_text() == "y"
+        # a new run asks again
+        await prompt(pilot, app, "Write a file named c.txt with 'z'")
+        assert isinstance(app.screen, ConfirmModal)

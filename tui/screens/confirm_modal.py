@@ -37,7 +37,7 @@ _DENY = Binding.Group("Deny tool")
 
 #: Which actions each mode offers (check_action hides the rest from the footer and the keys).
 _MODE_ACTIONS: dict[str, set[str]] = {
-    "decide": {"approve", "reject", "reject_with_reason", "edit", "allow_session", "allow_always",
+    "decide": {"approve", "reject", "reject_with_reason", "edit", "allow_run", "allow_session", "allow_always",
                "deny_session", "deny_always", "defer"},
     "reason": {"send_reason", "back"},
     "edit": {"check_edit", "back"},
@@ -68,7 +68,7 @@ def json_editor(text: str, *, id: str | None = None, read_only: bool = False) ->
 
 KEY_LEGEND = (
     "y approve · n reject · r reject with a reason · e edit the arguments · "
-    "a / A allow this tool for the session / always · d / D deny it for the session / always · "
+    "t / a / A allow this tool for this run / the session / always · d / D deny it for the session / always · "
     "esc decide later"
 )
 
@@ -97,6 +97,8 @@ class ConfirmModal(DecisionModal):
         Binding("r", "reject_with_reason", "Reason", id="confirm.reject_reason",
                 tooltip="Do not run the call, and tell the model why"),
         Binding("e", "edit", "Edit", id="confirm.edit", tooltip="Edit the arguments, then approve"),
+        Binding("t", "allow_run", "this run", id="confirm.allow_run", group=_ALLOW,
+                tooltip="Approve, and allow this tool for the rest of this run"),
         Binding("a", "allow_session", "session", id="confirm.allow_session", group=_ALLOW,
                 tooltip="Approve, and allow this tool for the rest of the session"),
         Binding("A", "allow_always", "always", id="confirm.allow_always", group=_ALLOW,
@@ -206,6 +208,9 @@ class ConfirmModal(DecisionModal):
     def action_edit(self) -> None:
         self.query_one("#edit-error", ErrorLine).clear()
         self.mode = "edit"
+
+    def action_allow_run(self) -> None:
+        self.dismiss(Decision("allow_run"))
 
     def action_allow_session(self) -> None:
         self.dismiss(Decision("allow_session"))
