@@ -31,7 +31,7 @@ from .events import (
 )
 from .models.base import Model, ModelError, ModelResponse
 from .policy import Policy
-from .run import Message, RunOutput, RunStatus, ToolExecution, new_id, utcnow
+from .run import Message, RunOutput, RunStatus, ToolExecution, new_id, to_text, utcnow
 from .tools import Function, ToolError, as_function
 
 
@@ -718,7 +718,7 @@ class Agent:
             t.result = f"Error: the tool {t.tool_name} raised {type(exc).__name__}: {exc}"
         else:
             t.status = "completed"
-            t.result = value if isinstance(value, str) else _to_text(value)
+            t.result = value if isinstance(value, str) else to_text(value)
         t.finished_at = utcnow()
 
     @staticmethod
@@ -731,15 +731,6 @@ class Agent:
                 f"Result: {text}"
             )
         return text
-
-
-def _to_text(value: Any) -> str:
-    if value is None:
-        return "null"
-    try:
-        return json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def _sync_iter(make: Any) -> Iterator[RunEvent]:

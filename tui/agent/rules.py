@@ -231,6 +231,19 @@ def strictest(rules: Iterable[Rule], tool_name: str, args: dict[str, Any]) -> Ru
     return max(matching, key=lambda r: (_STRICTNESS[r.effect], r.specificity))
 
 
+def active_rules(policy: Policy) -> list[Rule]:
+    """Saved rules (for a RulesPolicy), then session and run choices, each with its source."""
+    out = list(getattr(policy, "rules", []))
+    for name in sorted(policy.session_allow):
+        out.append(Rule(name=f"session-allow:{name}", tool=name, effect="allow", source="session"))
+    for name in sorted(policy.session_deny):
+        out.append(Rule(name=f"session-deny:{name}", tool=name, effect="deny", source="session"))
+    for run_id, names in policy.run_allow.items():
+        for name in sorted(names):
+            out.append(Rule(name=f"run-allow:{name}", tool=name, effect="allow", source="run", note=run_id))
+    return out
+
+
 @dataclass
 class RulesPolicy(Policy):
     """Policy with saved rules (a TOML file) on top of run and session scopes.
@@ -262,15 +275,7 @@ class RulesPolicy(Policy):
 
     def all_rules(self) -> list[Rule]:
         """Every active rule with its source, for the rules screen."""
-        out = list(self.rules)
-        for name in sorted(self.session_allow):
-            out.append(Rule(name=f"session-allow:{name}", tool=name, effect="allow", source="session"))
-        for name in sorted(self.session_deny):
-            out.append(Rule(name=f"session-deny:{name}", tool=name, effect="deny", source="session"))
-        for run_id, names in self.run_allow.items():
-            for name in sorted(names):
-                out.append(Rule(name=f"run-allow:{name}", tool=name, effect="allow", source="run", note=run_id))
-        return out
+        return active_rules(self)
 
     def decide(self, tool: ToolExecution, run: RunOutput) -> PolicyDecision | None:
         if not tool.requires_confirmation:

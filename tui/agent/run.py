@@ -335,15 +335,16 @@ class ToolExecution(BaseModel):
 
     def set_result(self, value: Any, *, by: str = "user") -> None:
         """Supply the result of an externally executed tool."""
-        self.result = value if isinstance(value, str) else _to_text(value)
+        self.result = value if isinstance(value, str) else to_text(value)
         self._stamp(by)
 
 
-def _to_text(value: Any) -> str:
+def to_text(value: Any) -> str:
+    """A tool's or a person's non-text result as the text the model reads (JSON where possible)."""
     import json
 
     try:
-        return json.dumps(value, default=str)
+        return json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         return str(value)
 

@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ..agent.policy import Policy
-from ..agent.rules import Rule, RulesPolicy
+from ..agent.rules import Rule, RulesPolicy, active_rules
 from ..paths import stylesheet
 from ..widgets.literal import literal
 
@@ -44,11 +44,7 @@ class RulesScreen(Screen[None]):
         self.query_one(DataTable).focus()
 
     def _rules(self) -> list[Rule]:
-        if isinstance(self.policy, RulesPolicy):
-            return self.policy.all_rules()
-        out = [Rule(name=f"session-allow:{n}", tool=n, effect="allow", source="session") for n in sorted(self.policy.session_allow)]
-        out += [Rule(name=f"session-deny:{n}", tool=n, effect="deny", source="session") for n in sorted(self.policy.session_deny)]
-        return out
+        return active_rules(self.policy)
 
     def refresh_rules(self) -> None:
         table = self.query_one(DataTable)
