@@ -56,10 +56,20 @@ class PendingItem(Widget):
     PendingItem { height: auto; }
     """
 
-    def __init__(self, run: RunOutput, tool: ToolExecution, *, show_times: bool = True, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        run: RunOutput,
+        tool: ToolExecution,
+        *,
+        show_times: bool = True,
+        now: Callable[[], datetime] | None = None,
+        origin: str | None = None,
+    ) -> None:
         super().__init__(classes="pending-item")
         self.run = run
         self.tool = tool
+        #: Who holds the run when it is another process (`agent · host/pid`), shown under the name.
+        self.origin = origin
         self.show_times = show_times
         self._now = now or (lambda: datetime.now(timezone.utc))
         #: Marked with space for a batch decision (Y / N).
@@ -86,6 +96,9 @@ class PendingItem(Widget):
         if tool.approval_timeout and self.show_times:
             waiting += f" · times out after {tool.approval_timeout:g}s ({tool.on_timeout})"
         text.append_text(literal(waiting, "dim"))
+        if self.origin:
+            text.append("\n")
+            text.append_text(literal(self.origin, "dim"))
         width = max(12, self.content_region.width or 40)
         summary = args_summary(tool, limit=width)
         if summary:
@@ -239,14 +252,31 @@ class ApprovalsPane(Vertical):
             else:
                 self.discard(run.run_id, tool.tool_call_id)
 
-    def add(self, run: RunOutput, tool: ToolExecution) -> None:
+    def show(
+        self,
+        items: list[tuple[RunOutput, ToolExecution]],
+        *,
+        origin: Callable[[RunOutput], str | None] | None = None,
+    ) -> None:
+        """Show exactly these items (the approvals core's pending list): add new ones, drop the rest."""
+        wanted = {(run.run_id, tool.tool_call_id) for run, tool in items}
+        for key in [key for key in self._items if key not in wanted]:
+            self.discard(*key)
+        for run, tool in items:
+            where = origin(run) if origin is not None else None
+            existing = self._items.get((run.run_id, tool.tool_call_id))
+            if existing is not None and existing.run is run and existing.tool is tool and existing.origin == where:
+                continue
+            self.add(run, tool, origin=where)
+
+    def add(self, run: RunOutput, tool: ToolExecution, *, origin: str | None = None) -> None:
         key = (run.run_id, tool.tool_call_id)
         existing = self._items.get(key)
         if existing is not None:
-            existing.run, existing.tool = run, tool
+            existing.run, existing.tool, existing.origin = run, tool, origin
             existing.refresh(layout=True)
             return
-        item = PendingItem(run, tool, show_times=self.show_times)
+        item = PendingItem(run, tool, show_times=self.show_times, origin=origin)
         self._items[key] = item
         later = [other for other in self.pending_list.items if other.sort_key() > item.sort_key()]
         if later:
