@@ -85,12 +85,19 @@ class HitlApp(App[None]):
         from tui.agent.models import DemoModel
 
         self.is_demo = isinstance(self.agent.model, DemoModel)
+        if self.settings.webhook_url:
+            from tui.agent.notify import Webhook
+
+            self.agent.on_pause.append(Webhook(self.settings.webhook_url, store=self.store))
         self.dashboard = Dashboard(
             self.agent,
             auto_open=self.auto_open,
             bell=self.settings.bell,
             deterministic=deterministic,
             is_demo=self.is_demo,
+            approver=self.settings.approver,
+            inbox_poll=self.settings.inbox_poll,
+            desktop_notifications=self.settings.desktop_notifications,
             id="dashboard",
         )
 

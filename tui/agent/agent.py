@@ -150,6 +150,9 @@ class Agent:
         self._sessions_loaded: set[str] = set()
         self._active: set[str] = set()
         self._cancel_requested: set[str] = set()
+        #: Called with (run, waiting calls) whenever a run pauses (webhooks, desktop notices);
+        #: a hook's failure is logged and never touches the run (see tui/agent/notify.py).
+        self.on_pause: list[Any] = []
 
     # ------------------------------------------------------------------ public API
 
@@ -227,6 +230,12 @@ class Agent:
         rid = run_id or (self.run_response.run_id if self.run_response else None)
         if rid:
             self._cancel_requested.add(rid)
+
+    async def wait_for_decisions(self, run: RunOutput | None = None, timeout: float | None = None, **kwargs: Any) -> RunOutput:
+        """Wait until every pending call of `run` is decided in the store, by anyone (tui/agent/waiting.py)."""
+        from .waiting import wait_for_decisions
+
+        return await wait_for_decisions(self, run, timeout, **kwargs)
 
     def get_run(self, run_id: str) -> RunOutput | None:
         if run_id in self._runs:
@@ -404,6 +413,10 @@ class Agent:
                     waiting = [t for t in run.tools if t.turn == run.open_turn and t.status == "pending"]
                     run.status = RunStatus.paused
                     self._persist(run)
+                    if self.on_pause:
+                        from .notify import call_hooks
+
+                        call_hooks(self.on_pause, run, waiting)
                     yield RunPaused(run_id=run.run_id, run=run, tools=waiting)
                     return
                 continue

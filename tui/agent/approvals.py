@@ -143,6 +143,8 @@ class ApprovalsCore:
         self._queue: list[str] = []
         self._token: Any = object()
         self._decided_elsewhere: set[Key] = set()
+        #: Local runs with a call decided elsewhere since the last `pop_decided_elsewhere`.
+        self._newly_decided: set[str] = set()
 
     # ------------------------------------------------------------------ what waits
 
@@ -420,8 +422,9 @@ class ApprovalsCore:
                 continue
             for tool in self.waiting(run):
                 key = (run_id, tool.tool_call_id)
-                if key not in pending_keys:
+                if key not in pending_keys and key not in self._decided_elsewhere:
                     self._decided_elsewhere.add(key)
+                    self._newly_decided.add(run_id)
         # Foreign runs: (re)load those that changed; drop those with nothing pending.
         for run_id in [rid for rid in self.runs if rid not in self.local and rid not in foreign_runs]:
             del self.runs[run_id]
@@ -439,6 +442,12 @@ class ApprovalsCore:
             self.runs[run_id] = run
         self._decided_elsewhere = {k for k in self._decided_elsewhere if k in self._local_waiting_keys() or k in pending_keys}
         self._decided_elsewhere -= pending_keys
+
+    def pop_decided_elsewhere(self) -> list[RunOutput]:
+        """Local runs that got a decision from elsewhere (the CLI, another dashboard) since last asked."""
+        runs = [self.runs[rid] for rid in sorted(self._newly_decided) if rid in self.runs]
+        self._newly_decided.clear()
+        return runs
 
     def _local_waiting_keys(self) -> set[Key]:
         return {(rid, t.tool_call_id) for rid in self.local if rid in self.runs for t in self.waiting(self.runs[rid])}

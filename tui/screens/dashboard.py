@@ -100,6 +100,8 @@ class Dashboard(Screen):
         deterministic: bool = False,
         is_demo: bool = False,
         approver: str | None = None,
+        inbox_poll: float = 0.5,
+        desktop_notifications: str = "auto",
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -111,6 +113,8 @@ class Dashboard(Screen):
         self.is_demo = is_demo
         #: What waits, what comes next and when a run may continue: the headless approvals core.
         self.core = ApprovalsCore(agent, approver=approver)
+        self.inbox_poll = inbox_poll
+        self.desktop_notifications = desktop_notifications
         #: Every run this dashboard knows, by id: the same objects the agent mutates.
         self.runs: dict[str, RunOutput] = self.core.runs
         self._worker: Worker | None = None
@@ -159,6 +163,10 @@ class Dashboard(Screen):
     def on_mount(self) -> None:
         self.conversation.prompt.focus()
         self._update_status()
+        if self.core.has_inbox and self.inbox_poll > 0:
+            # The inbox: other processes' paused calls appear here live (one tiny read per tick).
+            self._poll_inbox()
+            self.set_interval(self.inbox_poll, self._poll_inbox)
 
     @property
     def conversation(self) -> Conversation:
@@ -321,8 +329,7 @@ class Dashboard(Screen):
         if self._paused_run is not None:
             run, self._paused_run = self._paused_run, None
             self._arm_timeouts(run)
-            if self.ring_bell:
-                self.app.bell()
+            self._announce(self._waiting(run))
             if self.auto_open:
                 self._open_next(run)
             elif self._waiting(run):
@@ -417,6 +424,95 @@ class Dashboard(Screen):
         """The undecided calls of the run's open turn (the ones that hold it paused)."""
         return [t for t in self.core.waiting(run) if self.core.is_pending(run.run_id, t.tool_call_id)]
 
+    # ------------------------------------------------------------------ the inbox: other processes' runs
+
+    def _poll_inbox(self) -> None:
+        """Show what other processes' runs wait for; continue our runs decided elsewhere."""
+        before = set(self.approvals.keys())
+        try:
+            changed = self.core.poll()
+        except Exception as exc:  # the inbox is a view: a store hiccup never breaks the dashboard
+            if not getattr(self, "_inbox_error", None):
+                self._inbox_error = str(exc)
+                self.notify(f"Could not read the approvals inbox: {exc}", severity="warning", markup=False)
+            return
+        self._inbox_error = None
+        if not changed:
+            return
+        self._show_pending()
+        arrived = [
+            tool
+            for run, tool in self.core.pending()
+            if (run.run_id, tool.tool_call_id) not in before and not self.core.is_local(run.run_id)
+        ]
+        if arrived:
+            self._announce(arrived)
+        for run in self.core.pop_decided_elsewhere():
+            if self._modal_key is not None and self._modal_key[0] == run.run_id:
+                self._modal_open = False
+                self._modal_key = None
+                self.app.pop_screen()
+            if self.core.may_continue(run):
+                self.conversation.add_note("▶ Decided elsewhere: continuing the run…")
+                self._continue(run)
+        self._update_status()
+
+    def _announce(self, tools: list[ToolExecution]) -> None:
+        """Something started waiting: the bell, and a desktop notification where the terminal has one."""
+        if not tools:
+            return
+        if self.ring_bell:
+            self.app.bell()
+        from tui.desktop_notify import sequence
+
+        names = ", ".join(sorted({t.tool_name for t in tools}))
+        seq = sequence("hitl-tui", f"{names} waits for your decision", self.desktop_notifications)  # type: ignore[arg-type]
+        driver = getattr(self.app, "_driver", None)
+        if seq and driver is not None and not self.app.is_headless:
+            driver.write(seq)
+
+    @on(ApprovalsPane.ViewRun)
+    def _view_run_requested(self, event: ApprovalsPane.ViewRun) -> None:
+        event.stop()
+        self.view_run(event.run_id)
+
+    def view_run(self, run_id: str) -> None:
+        """A run's conversation, calls and decisions, read-only (any run of the inbox)."""
+        from tui.screens.run_view_screen import RunViewScreen
+
+        run = self.core.get(run_id)
+        if run is None:
+            self.notify(f"Run {run_id} is gone.", severity="error", markup=False)
+            return
+        ledger: list[Any] = []
+        store = self.agent.store
+        if store is not None and hasattr(store, "ledger"):
+            try:
+                ledger = store.ledger(run_id)
+            except Exception as exc:
+                self.notify(f"Could not read the decisions: {exc}", severity="warning", markup=False)
+        holder = self.core.holder(run_id)
+        self.app.push_screen(RunViewScreen(run, ledger, holder=holder.label if holder else None))
+
+    def _foreign_choice(self, run_id: str, tool_call_id: str, choice: str | None) -> None:
+        run = self.core.get(run_id)
+        if run is None:
+            return
+        if choice == "take_over":
+            try:
+                run = self.core.take_over(run_id)
+            except Exception as exc:
+                self.notify(f"Could not take the run over: {exc}", severity="error", markup=False)
+                return
+            self.conversation.add_note(f"Took over run {run_id}: it continues here.", kind="hint")
+            self._open_next(run)
+        elif choice == "decide":
+            self._open_modal(run, run.tool(tool_call_id))
+        elif choice == "view":
+            self.view_run(run_id)
+        else:
+            self.core.defer(run_id, tool_call_id)
+
     @on(ApprovalsPane.OpenItem)
     def _open_item_requested(self, event: ApprovalsPane.OpenItem) -> None:
         event.stop()
@@ -441,6 +537,12 @@ class Dashboard(Screen):
             self.notify("This run is still working; decide when it pauses.", severity="warning")
             return
         self.core.undefer(run_id, tool_call_id)
+        holder = self.core.holder(run_id)
+        if holder is not None and not holder.alive:
+            from tui.screens.foreign_run_modal import ForeignRunModal
+
+            self.app.push_screen(ForeignRunModal(run, tool, holder.label), callback=partial(self._foreign_choice, run_id, tool_call_id))
+            return
         self._open_modal(run, tool)
 
     def open_first_pending(self) -> None:

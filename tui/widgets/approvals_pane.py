@@ -120,6 +120,7 @@ class ApprovalsList(VerticalScroll, can_focus=True):
         Binding("space", "toggle_mark", "Mark", id="approvals.mark", tooltip="Mark the item for a batch decision (Y / N)"),
         Binding("Y", "batch('approve')", "Approve marked", id="approvals.batch_approve", tooltip="Approve the marked items, or every item of this turn when none is marked"),
         Binding("N", "batch('reject')", "Reject marked", id="approvals.batch_reject", tooltip="Reject the marked items, or every item of this turn when none is marked"),
+        Binding("v", "view", "View run", id="approvals.view", tooltip="Read the highlighted item's run (read-only), whichever process holds it"),
     ]
 
     cursor: reactive[int] = reactive(0, init=False)
@@ -153,6 +154,11 @@ class ApprovalsList(VerticalScroll, can_focus=True):
         if 0 <= self.cursor < len(items):
             item = items[self.cursor]
             self.post_message(ApprovalsPane.OpenItem(item.run.run_id, item.tool.tool_call_id))
+
+    def action_view(self) -> None:
+        items = self.items
+        if 0 <= self.cursor < len(items):
+            self.post_message(ApprovalsPane.ViewRun(items[self.cursor].run.run_id))
 
     def action_toggle_mark(self) -> None:
         items = self.items
@@ -210,6 +216,13 @@ class ApprovalsPane(Vertical):
             super().__init__()
             self.keys = keys
             self.action = action
+
+    class ViewRun(Message):
+        """The user wants to read this run (read-only), e.g. one held by another process."""
+
+        def __init__(self, run_id: str) -> None:
+            super().__init__()
+            self.run_id = run_id
 
     class CountChanged(Message):
         def __init__(self, count: int) -> None:
