@@ -87,10 +87,7 @@ def age_text(seconds: float) -> str:
 
 
 def _owner(req: Any) -> dict[str, Any]:
-    owner = _get(req, "owner")
-    if owner is None:
-        return {"host": None, "pid": None, "alive": None}
-    return {"host": _get(owner, "host"), "pid": _get(owner, "pid"), "alive": _get(owner, "alive")}
+    return {"host": _get(req, "owner_host"), "pid": _get(req, "owner_pid"), "alive": _get(req, "owner_alive")}
 
 
 def _fields(req: Any) -> list[UserInputField]:
@@ -99,9 +96,12 @@ def _fields(req: Any) -> list[UserInputField]:
     for f in _get(req, "user_input_schema") or []:
         if isinstance(f, UserInputField):
             out.append(f.model_copy(deep=True))
-        else:
-            data = dict(f) if isinstance(f, dict) else f.model_dump()
-            out.append(UserInputField.model_validate(data))
+            continue
+        data = dict(f) if isinstance(f, dict) else f.model_dump()
+        if "type" in data and "field_type" not in data:
+            data["field_type"] = data.pop("type")
+        data.pop("value", None)  # a pending request's fields wait for their values
+        out.append(UserInputField.model_validate(data))
     return out
 
 
@@ -224,8 +224,7 @@ def validate_values(req: Any, values: dict[str, str]) -> dict[str, Any]:
     coerced: dict[str, Any] = {}
     for name, field in fields.items():
         if name not in values:
-            if field.value is None or field.error:
-                problems.append(f"{name}: a value is required" + (f" ({field.description})" if field.description else ""))
+            problems.append(f"{name}: a value is required" + (f" ({field.description})" if field.description else ""))
             continue
         try:
             coerced[name] = field.coerce(values[name])
@@ -304,9 +303,8 @@ def _refusal(request_id: str, exc: Exception) -> str:
     """The store's refusal in the user's words (already decided: by whom and when)."""
     name = type(exc).__name__
     if name == "AlreadyDecided":
-        if _get(exc, "who") or _get(exc, "approver") or _get(exc, "when"):
-            return already_decided_text(request_id, exc)
-        return str(exc)
+        record = getattr(exc, "record", None)
+        return already_decided_text(request_id, record) if record is not None else str(exc)
     if name == "ArgsChanged":
         return f"request {request_id}: the call's arguments changed since you read them; run `hitl-tui pending` again ({exc})"
     if name == "DecisionError" and getattr(exc, "field_errors", None):

@@ -137,6 +137,8 @@ class ApprovalsCore:
         self.holders: dict[str, Holder] = {}
         #: Store-unique short ids of the pending requests (for the CLI and webhooks).
         self.request_ids: dict[Key, str] = {}
+        #: Digests of the arguments each request showed (a decision is bound to what was seen).
+        self.request_digests: dict[Key, str] = {}
         #: Items the user put aside (esc): not offered by `next_item` until opened again.
         self.deferred: set[Key] = set()
         #: Runs whose continue waits for the surface to be free (one turn at a time).
@@ -270,6 +272,7 @@ class ApprovalsCore:
             decision,
             approver=self.approver,
             request_id=self.request_ids.get((run.run_id, tool.tool_call_id)),
+            seen_digest=self.request_digests.get((run.run_id, tool.tool_call_id)),
         )
         self._decided_elsewhere.add((run.run_id, tool.tool_call_id))
         return True
@@ -413,6 +416,9 @@ class ApprovalsCore:
             key = (req.run_id, req.tool_call_id)
             pending_keys.add(key)
             self.request_ids[key] = req.id
+            digest = getattr(req, "args_digest", None)
+            if digest:
+                self.request_digests[key] = digest
             if req.run_id not in self.local:
                 foreign_runs.setdefault(req.run_id, []).append(req)
         # Local calls no longer pending in the store were decided elsewhere.
@@ -479,12 +485,12 @@ def _single(run: RunOutput, tool: ToolExecution) -> RunOutput:
 
 
 def _holder_of(request: Any) -> Holder:
-    owner = getattr(request, "owner", None)
-    if owner is None:
-        return Holder()
-    if isinstance(owner, dict):
-        return Holder(host=owner.get("host"), pid=owner.get("pid"), alive=bool(owner.get("alive", True)))
-    return Holder(host=getattr(owner, "host", None), pid=getattr(owner, "pid", None), alive=bool(getattr(owner, "alive", True)))
+    """The holder a `PendingRequest` names (`owner_host`, `owner_pid`, `owner_alive`)."""
+    return Holder(
+        host=getattr(request, "owner_host", None),
+        pid=getattr(request, "owner_pid", None),
+        alive=bool(getattr(request, "owner_alive", True)),
+    )
 
 
 def store_decide(
@@ -495,12 +501,19 @@ def store_decide(
     *,
     approver: str,
     request_id: str | None = None,
+    seen_digest: str | None = None,
 ) -> Any:
-    """Record `decision` in the store's decision records (first one wins)."""
+    """Record `decision` in the store's decision records (first one wins).
+
+    `seen_digest` binds it to the arguments the decider was shown: the store refuses it
+    (`ArgsChanged`) when the call's arguments changed since.
+    """
     if store is None or not callable(getattr(store, "decide", None)):
         raise DecisionError("This run is held by another process and the store cannot record decisions for it.")
-    action = {"edit": "approve"}.get(decision.action, decision.action)
+    action = decision.action
     kwargs: dict[str, Any] = {"by": "user", "approver": approver}
+    if seen_digest is not None:
+        kwargs["seen_digest"] = seen_digest
     if decision.note is not None:
         kwargs["note"] = decision.note
     if decision.args is not None:
