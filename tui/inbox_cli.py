@@ -133,29 +133,12 @@ def _pending(store: Any, run_id: str | None = None) -> list[Any]:
     return list(store.pending_requests(run_id=run_id) if run_id else store.pending_requests())
 
 
-def find_request(store: Any, request_id: str) -> Any:
+def find_request(store: Any, request_id: str) -> Any | None:
+    """The pending request with this id, or None when nothing with that id waits."""
     for req in _pending(store):
-        if str(_get(req, "id")) == str(request_id):
+        if str(_get(req, "id")) == str(request_id).strip().lstrip("#"):
             return req
-    # Not pending: decided already (say by whom), or unknown.
-    decided = _decision_of(store, request_id)
-    if decided is not None:
-        raise InboxError(decided)
-    raise InboxError(f"no pending request {request_id!r}: `hitl-tui pending` lists the ids that wait for a decision")
-
-
-def _decision_of(store: Any, request_id: str) -> str | None:
-    """`already decided by WHO at WHEN` for a request id that is no longer pending, if the store knows it."""
-    lookup = getattr(store, "decision_for_request", None)
-    if not callable(lookup):
-        return None
-    try:
-        entry = lookup(request_id)
-    except Exception:
-        return None
-    if entry is None:
-        return None
-    return already_decided_text(request_id, entry)
+    return None
 
 
 def already_decided_text(request_id: str, entry: Any) -> str:
@@ -249,6 +232,8 @@ def decide_command(
 ) -> int:
     """approve / reject / input / result one request by its id."""
     req = find_request(store, request_id)
+    if req is None:
+        return _not_pending(store, action, request_id, reason=reason, values=values, text=text, approver=approver, out=out)
     kind = _get(req, "kind")
     wanted = {"approve": "confirmation", "reject": None, "input": "user_input", "result": "external"}[action]
     if wanted is not None and kind != wanted:
@@ -288,6 +273,37 @@ def decide_command(
     return 0
 
 
+def _not_pending(
+    store: Any,
+    action: str,
+    request_id: str,
+    *,
+    reason: str | None,
+    values: Sequence[str],
+    text: str | None,
+    approver: str | None,
+    out: TextIO,
+) -> int:
+    """The id is not in the inbox: the store says why (already decided: by whom and when; or unknown).
+
+    Asking the store to record the decision is how it answers: it refuses anything but a call
+    that waits. (If the call started waiting in between, the decision is recorded as asked.)
+    """
+    kwargs: dict[str, Any] = {"by": "user", "approver": approver or default_approver()}
+    if action == "reject":
+        kwargs["note"] = reason
+    elif action == "input":
+        kwargs["values"] = parse_values(values)
+    elif action == "result":
+        kwargs["result"] = text
+    try:
+        record = store.decide(str(request_id), action, **kwargs)
+    except Exception as exc:
+        raise InboxError(_refusal(request_id, exc)) from exc
+    out.write(f"Recorded {_get(record, 'decision')} on request {request_id} as {kwargs['approver']}.\n")
+    return 0
+
+
 def _digest(req: Any) -> str | None:
     digest = _get(req, "args_digest")
     if digest:
@@ -305,6 +321,8 @@ def _refusal(request_id: str, exc: Exception) -> str:
     if name == "AlreadyDecided":
         record = getattr(exc, "record", None)
         return already_decided_text(request_id, record) if record is not None else str(exc)
+    if name == "RunNotFound":
+        return f"no pending request {request_id!r}: `hitl-tui pending` lists the ids that wait for a decision"
     if name == "ArgsChanged":
         return f"request {request_id}: the call's arguments changed since you read them; run `hitl-tui pending` again ({exc})"
     if name == "DecisionError" and getattr(exc, "field_errors", None):
