@@ -17,7 +17,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Sequence, TextIO
 
-from .agent.approvals import default_approver
+from .agent.decisions import default_approver
 from .agent.notify import summarize_args
 from .agent.run import UserInputField
 

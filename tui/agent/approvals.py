@@ -22,13 +22,11 @@ answers.
 
 from __future__ import annotations
 
-import getpass
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence
 
-from .decisions import Decision, DecisionError, apply_decision
+from .decisions import Decision, DecisionError, apply_decision, default_approver
 from .run import RunOutput, RunStatus, ToolExecution, utcnow
 
 if TYPE_CHECKING:
@@ -39,19 +37,6 @@ Key = tuple[str, str]
 
 #: Decisions that only make sense for a run this process holds (they change this agent's policy).
 SCOPED_ACTIONS = frozenset({"allow_run", "allow_session", "allow_always", "deny_session", "deny_always"})
-
-
-def default_approver() -> str:
-    """`user@host`: who decided, when nobody said otherwise (audit trail)."""
-    try:
-        user = getpass.getuser()
-    except Exception:  # no login name (some containers): still say which machine
-        user = "unknown"
-    try:
-        host = socket.gethostname()
-    except OSError:
-        host = "localhost"
-    return f"{user}@{host}"
 
 
 class InboxStore(Protocol):
