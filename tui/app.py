@@ -85,6 +85,8 @@ class HitlApp(App[None]):
         from tui.agent.models import DemoModel
 
         self.is_demo = isinstance(self.agent.model, DemoModel)
+        if self.settings.approver:
+            self.agent.approver = self.settings.approver  # who decides in this dashboard (audit)
         if self.settings.webhook_url:
             from tui.agent.notify import Webhook
 

@@ -112,7 +112,7 @@ class ApprovalsCore:
     ) -> None:
         self.agent = agent
         self.store = store if store is not None else getattr(agent, "store", None)
-        self.approver = approver or default_approver()
+        self.approver = approver or getattr(agent, "approver", None) or default_approver()
         self._now = now
         #: Every run the core shows, by id (local runs are the very objects the agent mutates).
         self.runs: dict[str, RunOutput] = {}
@@ -448,11 +448,11 @@ class ApprovalsCore:
         holder = self.holders.get(run_id)
         if holder is not None and holder.alive:
             raise DecisionError(f"Run {run_id} is held by a live process ({holder.label}); it continues it.")
-        run = self.store.load_run(run_id) if self.store is not None else None
+        # The exact stored state (not the display copy the inbox shows), indexed by the agent so
+        # that decisions on this object are the ones its continue sees.
+        run = self.agent.get_run(run_id, refresh=True)
         if run is None:
             raise DecisionError(f"Run {run_id} is gone.")
-        self.agent.bind_tools(run)
-        self.agent._index(run)  # decisions on this object are the ones a continue sees
         self._decided_elsewhere = {k for k in self._decided_elsewhere if k[0] != run_id}
         return self.track(run)
 

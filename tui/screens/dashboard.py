@@ -24,6 +24,7 @@ from textual.widgets import Footer, Header, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui.agent.approvals import ApprovalsCore
+from tui.agent.conflicts import DecisionConflict
 from tui.agent.decisions import Decision, DecisionError
 from tui.agent.events import (
     ContentDelta,
@@ -585,6 +586,9 @@ class Dashboard(Screen):
             self.tool_log.upsert(run_id, tool)
             self._open_modal(run, tool)  # ask again, with the problem shown
             return
+        except DecisionConflict as exc:  # someone decided first (the CLI, another dashboard): theirs stands
+            self.notify(str(exc), title="Already decided", severity="warning", markup=False, timeout=10)
+            self.core.poll()
         except Exception as exc:  # e.g. the store could not save: say so, never pretend it was recorded
             self.notify(f"The decision could not be recorded: {exc}", severity="error", markup=False, timeout=10)
             # Going on is safe: the runtime saves before any tool runs, so a broken store stops the

@@ -123,6 +123,8 @@ def _ledger_block(entry: Any) -> RenderableType:
     head.append_text(literal(entry.decision, style="bold"))
     head.append_text(literal(f"  {entry.tool_name}", style="bold"))
     head.append_text(literal(f"  by {entry.decided_by or 'user'}", style="italic"))
+    if getattr(entry, "approver", None):
+        head.append_text(literal(f" ({entry.approver})", style="italic"))
     parts: list[RenderableType] = [head]
     if entry.note:
         parts.append(_kv("  note", entry.note))

@@ -150,6 +150,9 @@ def _tool_markdown(t: ToolExecution, entry: LedgerEntry | None, *, level: int) -
         text = f"- Decision: {(decision or 'decided').replace('_', ' ')}"
         if decided_by:
             text += f" by {decided_by}"
+        approver = (entry.approver if entry else None) or getattr(t, "approver", None)
+        if approver:
+            text += f" ({approver})"
         if decided_at:
             text += f" at {_when(decided_at)}"
         lines.append(text)
