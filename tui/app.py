@@ -158,10 +158,14 @@ class HitlApp(App[None]):
             waiting = sum(len(r.pending_tools) for r in runs)
             runs_text = f"{count} paused run{'s' if count != 1 else ''}"
             calls_text = f"{waiting} call{'s' if waiting != 1 else ''}"
+            where = (
+                "They are in Approvals (tab to it, enter to decide)."  # the inbox lists every process's calls
+                if callable(getattr(self.store, "pending_requests", None))
+                else "Press h (outside the prompt: tab first) or ctrl+p → History to resume "
+                f"{'them' if count != 1 else 'it'}."
+            )
             self.notify(
-                f"{runs_text} ({calls_text}) {'wait' if count != 1 else 'waits'} for your decision. "
-                "Press h (outside the prompt: tab first) or ctrl+p → History to resume "
-                f"{'them' if count != 1 else 'it'}.",
+                f"{runs_text} ({calls_text}) {'wait' if count != 1 else 'waits'} for your decision. " + where,
                 title="Paused runs",
                 timeout=12,
                 markup=False,

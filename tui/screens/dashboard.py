@@ -583,7 +583,8 @@ class Dashboard(Screen):
         except DecisionError as exc:
             lines = [str(exc)] + [f"{name}: {problem}" for name, problem in exc.field_errors.items()]
             self.notify("\n".join(lines), title="Not accepted", severity="error", markup=False, timeout=8)
-            self.tool_log.upsert(run_id, tool)
+            if self.core.is_local(run_id):
+                self.tool_log.upsert(run_id, tool)
             self._open_modal(run, tool)  # ask again, with the problem shown
             return
         except DecisionConflict as exc:  # someone decided first (the CLI, another dashboard): theirs stands
@@ -593,7 +594,8 @@ class Dashboard(Screen):
             self.notify(f"The decision could not be recorded: {exc}", severity="error", markup=False, timeout=10)
             # Going on is safe: the runtime saves before any tool runs, so a broken store stops the
             # run with a visible error instead of running an unrecorded decision.
-        self.tool_log.upsert(run_id, tool)
+        if self.core.is_local(run_id):  # another process's calls are in its own log, not this one
+            self.tool_log.upsert(run_id, tool)
         self._show_pending()
         self._open_next(run)
 
