@@ -128,3 +128,20 @@ def test_a_hostile_tool_name_cannot_break_out_of_the_notification() -> None:
 def test_inside_tmux_the_notification_is_wrapped_for_passthrough() -> None:
     seq = sequence("hitl-tui", "x", "osc9", env={"TMUX": "/tmp/tmux-1000/default,1,0"})
     assert seq == "\x1bPtmux;\x1b\x1b]9;hitl-tui: x\x07\x1b\\"
+
+
+async def test_the_dashboard_posts_to_the_configured_webhook_when_its_run_pauses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from durability_agent import publish_post
+    from ui_support import WIDE, make_app, settle, type_text
+
+    with WebhookServer() as hook_server:
+        monkeypatch.setenv("HITL_TUI_WEBHOOK_URL", hook_server.url)
+        app = make_app(db=tmp_path / "runs.db", tools=[publish_post])
+        async with app.run_test(size=WIDE) as pilot:
+            await type_text(pilot, PUBLISH)
+            await pilot.press("enter")
+            await settle(pilot, app)
+            [hook] = [h for h in app.agent.on_pause if isinstance(h, Webhook)]
+            await asyncio.to_thread(hook.join, 10)
+    [body] = hook_server.bodies
+    assert body["tool"] == "publish_post" and body["decide"] == f"hitl-tui approve {body['id']}"

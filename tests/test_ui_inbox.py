@@ -29,8 +29,9 @@ def effects(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-async def test_a_run_paused_by_another_process_appears_and_is_approved_by_keys(tmp_path: Path) -> None:
+async def test_a_run_paused_by_another_process_appears_and_is_approved_by_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db, fx = tmp_path / "runs.db", tmp_path / "effects.txt"
+    monkeypatch.setenv("HITL_TUI_APPROVER", "carol")  # the dashboard's approver setting
     app = make_app(db=db)
     async with app.run_test(size=WIDE) as pilot:
         with AgentProcess(db, PUBLISH, "--effects", str(fx)) as agent:
@@ -57,7 +58,7 @@ async def test_a_run_paused_by_another_process_appears_and_is_approved_by_keys(t
     assert status.startswith("completed")
     assert effects(fx) == [f"publish_post Hello pid={agent.pid}"]  # run once, by its owner
     [entry] = RunStore(db).ledger(run_id)
-    assert entry.decision == "approved" and entry.approver
+    assert (entry.decision, entry.approver) == ("approved", "carol")
 
 
 async def test_a_run_whose_process_died_can_be_taken_over_and_finished_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
