@@ -83,3 +83,29 @@ async def test_a_run_whose_process_died_can_be_taken_over_and_finished_here(tmp_
     assert RunStore(db).load_run(run_id).status == "completed"  # type: ignore[union-attr]
     [line] = effects(fx)
     assert line.startswith("publish_post Hello pid=") and not line.endswith(f"pid={agent.pid}")  # ran here, once
+
+
+async def test_the_dashboards_own_run_decided_from_the_shell_goes_on_here(tmp_path: Path) -> None:
+    from inbox_support import hitl
+
+    from ui_support import type_text
+
+    db = tmp_path / "runs.db"
+    app = make_app(db=db, tools=[publish_post])
+    async with app.run_test(size=WIDE) as pilot:
+        await type_text(pilot, PUBLISH)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ConfirmModal)  # its modal is open here...
+        [request] = RunStore(db).pending_requests()
+        done = await asyncio.to_thread(hitl, db, "approve", request.id, "--as", "dave")
+        assert done.returncode == 0, done.stderr
+        run = app.agent.run_response
+        # ...and someone approved it from a shell: the modal closes and the run goes on here.
+        await wait_for(pilot, lambda: run.status == "completed", timeout=5.0)
+        await settle(pilot, app)
+        assert isinstance(app.screen, Dashboard)
+        assert run.tools[0].result == "published 'Hello'"
+        assert app.query_one(ApprovalsPane).count == 0
+    [entry] = RunStore(db).ledger(run.run_id)
+    assert entry.approver == "dave"
