@@ -40,7 +40,7 @@ async def test_a_run_paused_by_another_process_appears_and_is_approved_by_keys(t
             await wait_for(pilot, lambda: pane.count == 1, timeout=2.0)
             text = screen_text(app)
             assert "publish_post" in text
-            assert f"inbox-test-agent · " in text and f"/{agent.pid}" in text  # agent name and host/pid
+            assert "inbox-test-agent · " in text and f"/{agent.pid}" in text  # agent name and host/pid
 
             pane.focus_list()
             await pilot.press("v")  # the foreign run's conversation, read-only

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from .decisions import Decision, DecisionError, apply_decision, default_approver
 from .run import RunOutput, RunStatus, ToolExecution, utcnow
@@ -508,7 +508,3 @@ def store_decide(
     if decision.result is not None:
         kwargs["result"] = decision.result
     return store.decide(request_id or (run_id, tool_call_id), action, **kwargs)
-
-
-def describe_kinds(tools: Iterable[ToolExecution]) -> str:
-    return ", ".join(sorted({t.tool_name for t in tools})) or "a tool call"
