@@ -159,7 +159,7 @@ class HitlApp(App[None]):
             runs_text = f"{count} paused run{'s' if count != 1 else ''}"
             calls_text = f"{waiting} call{'s' if waiting != 1 else ''}"
             where = (
-                "They are in Approvals (tab to it, enter to decide)."  # the inbox lists every process's calls
+                "They are in Approvals (tab to it, enter decides); press h for the history."  # the inbox lists every process's calls
                 if callable(getattr(self.store, "pending_requests", None))
                 else "Press h (outside the prompt: tab first) or ctrl+p → History to resume "
                 f"{'them' if count != 1 else 'it'}."
