@@ -469,7 +469,14 @@ class RunStore:
             }
             for tool in tools:
                 name = decision_name(tool)
-                if name is None or pending.get(tool.tool_call_id, "pending") != "pending":
+                if name is None:
+                    continue
+                if pending.get(tool.tool_call_id, "pending") != "pending":
+                    # Finished or running elsewhere: only a recorded decision can be told apart.
+                    existing = self._existing_decision(conn, run.run_id, tool.tool_call_id)
+                    if existing is not None and not self._same_decision(existing, tool, name):
+                        conflicts.append((tool, self._record(existing)))
+                        rows.append(existing)
                     continue
                 if tool.approver is None and approver is not None:
                     tool.approver = approver
@@ -786,18 +793,28 @@ class RunStore:
             existing = [r[0] for r in conn.execute("SELECT tool_call_id FROM tool_executions WHERE run_id = ?", (rid,))]
             for stale in set(existing) - current:
                 conn.execute("DELETE FROM tool_executions WHERE run_id = ? AND tool_call_id = ?", (rid, stale))
-        if claim:
+        claimed = set(claim)
+        if claimed:
+            # The claim: a conditional UPDATE whose row count is checked, in this transaction, that
+            # moves the call to `running` and names its holder; a call not `pending` is not claimed.
             owner = current_owner()
             now = _ts(utcnow())
+            rows = {t.tool_call_id: (i, t, red, stored) for i, t, red, stored, _, _ in snap.tools}
             for call_id in claim:
+                i, t, red, stored = rows[call_id]
+                row = self._tool_row(run, i, red, t)
                 cur = conn.execute(
-                    "UPDATE tool_executions SET status = 'running', claim_pid = ?, claim_host = ?, claimed_at = ?"
+                    "UPDATE tool_executions SET position = ?, turn = ?, tool_name = ?, kind = ?, status = 'running',"
+                    " args = ?, proposed_args = ?, executed_args = ?, confirmed = ?, note = ?, decided_by = ?,"
+                    " decided_at = ?, result_preview = ?, error = ?, started_at = ?, finished_at = ?, state = ?,"
+                    " claim_pid = ?, claim_host = ?, claimed_at = ?"
                     " WHERE run_id = ? AND tool_call_id = ? AND status = 'pending'",
-                    (owner.pid, owner.host, now, rid, call_id),
+                    (*row[2:6], *row[7:16], *row[17:19], stored, owner.pid, owner.host, now, rid, call_id),
                 )
                 if cur.rowcount != 1:
                     raise self._claimed(conn, rid, call_id)
-        if snap.tools:
+        rest = [(i, t, red, stored) for i, t, red, stored, _, _ in snap.tools if t.tool_call_id not in claimed]
+        if rest:
             conn.executemany(
                 "INSERT INTO tool_executions (run_id, tool_call_id, position, turn, tool_name, kind, status, args,"
                 " proposed_args, executed_args, confirmed, note, decided_by, decided_at, result_preview, error,"
@@ -811,8 +828,9 @@ class RunStore:
                 " decided_by = excluded.decided_by, decided_at = excluded.decided_at,"
                 " result_preview = excluded.result_preview, error = excluded.error,"
                 " started_at = excluded.started_at, finished_at = excluded.finished_at, state = excluded.state",
-                [(*self._tool_row(run, i, red, t), stored) for i, t, red, stored, _, _ in snap.tools],
+                [(*self._tool_row(run, i, red, t), stored) for i, t, red, stored in rest],
             )
+        if snap.tools:
             done = [(rid, t.tool_call_id) for _, t, _, _, _, finished in snap.tools if finished]
             if done:
                 conn.executemany("DELETE FROM decision_payloads WHERE run_id = ? AND tool_call_id = ?", done)
