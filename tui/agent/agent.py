@@ -178,7 +178,7 @@ class Agent:
         self._active: set[str] = set()
         self._cancel_requested: set[str] = set()
         #: Decisions the runtime made (policy, timeouts) not yet written, per run: written in one go.
-        self._unrecorded: dict[str, list[ToolExecution]] = {}
+        self._unrecorded: dict[str, dict[str, ToolExecution]] = {}
 
     # ------------------------------------------------------------------ public API
 
@@ -367,16 +367,14 @@ class Agent:
         """Note a decision the runtime made; it is recorded with the next save, in one transaction."""
         if self.store is None:
             return
-        queue = self._unrecorded.setdefault(run.run_id, [])
-        if tool not in queue:
-            queue.append(tool)
+        self._unrecorded.setdefault(run.run_id, {})[tool.tool_call_id] = tool
 
     def _flush_ledger(self, run: RunOutput) -> None:
         queue = self._unrecorded.pop(run.run_id, None)
         if not queue or self.store is None:
             return
         try:
-            self.store.record_decisions(run, queue, approver=self.approver)
+            self.store.record_decisions(run, list(queue.values()), approver=self.approver)
         except Exception as exc:
             raise StoreFailure(f"could not record the decisions on {run.run_id}: {exc}") from exc
 

@@ -198,6 +198,7 @@ class RunStore:
         self._depth = 0
         self._conn: sqlite3.Connection | None = None
         self._written: dict[str, _Written] = {}
+        self._args_memo: dict[str, Any] = {}
         #: Runs that `recover()` could not read (their state is not valid JSON any more).
         self.recovery_problems: list[str] = []
         #: Runs found orphaned (their process died) and settled when this store was opened.
@@ -680,8 +681,8 @@ class RunStore:
             raw = _compact(d)
             if valid and cache is not None and cache.tools.get(t.tool_call_id) == raw and t.tool_call_id not in claim:
                 continue
-            red = self._redactor.run_state({"tools": [d]})["tools"][0]
             finished = d.get("status") in _FINISHED
+            red = self._tool_redacted(d)
             if finished:
                 stored = _compact(red)
                 scrub = scrub or red != d
@@ -695,6 +696,33 @@ class RunStore:
             full=not valid, header_raw=header_raw, header=header, header_red=header_red,
             message_start=start, messages=messages, tools=tools, scrub=scrub, removed=removed,
         )
+
+    def _tool_redacted(self, d: dict[str, Any]) -> dict[str, Any]:
+        """A call (`ToolExecution.model_dump(mode="json")`) with every value that may hold a
+        secret redacted: the same result as `Redactor.run_state` on the call, but only the fields
+        that carry text are walked, and identical arguments are redacted once (saves rewrite a
+        call several times; its arguments rarely change)."""
+        r = self._redactor
+        red = dict(d)
+        args = d.get("tool_args") or {}
+        key = _compact(args)
+        cleaned = self._args_memo.get(key)
+        if cleaned is None:
+            if len(self._args_memo) > 8192:
+                self._args_memo.clear()
+            cleaned = self._args_memo[key] = r.args(args) or {}
+        red["tool_args"] = cleaned
+        for slot in ("proposed_args", "executed_args", "decision_args"):
+            value = d.get(slot)
+            red[slot] = cleaned if value == args else r.args(value)
+        for slot in ("confirmation_note", "error", "result", "description"):
+            if isinstance(d.get(slot), str):
+                red[slot] = r.text(d[slot])
+        if d.get("user_input_schema"):
+            red["user_input_schema"] = r.run_state(
+                {"tools": [{"status": d.get("status"), "user_input_schema": d["user_input_schema"]}]}
+            )["tools"][0]["user_input_schema"]
+        return red
 
     @staticmethod
     def _exact(d: dict[str, Any], red: dict[str, Any]) -> dict[str, Any]:
