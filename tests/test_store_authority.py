@@ -27,7 +27,7 @@ from conftest import make_model
 from tui.agent import Agent, RunStatus
 from tui.agent.decisions import Decision, apply_decision
 from tui.agent.events import RunCompleted
-from tui.store import AlreadyDecided, CallClaimed, RunStore, StaleRun
+from tui.store import AlreadyDecided, CallClaimed, RunStore, StaleRun, StoreError
 
 SCRIPT = Path(__file__).with_name("authority_agent.py")
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process tests use POSIX paths")
@@ -135,6 +135,27 @@ async def test_a_stale_save_never_reverts_a_completed_run(tmp_path: Path) -> Non
     assert stored.content
     assert [e.decision for e in store.ledger(run.run_id)] == ["approved"]
     assert len(executions(out)) == 1
+
+    # The way back: reload in place (references to the object stay valid), then it saves again.
+    holder = make_agent(RunStore(db))
+    copy = holder.get_run(run.run_id)
+    assert copy is not None
+    copy.status = RunStatus.paused  # a local change that the store never accepted
+    assert holder.get_run(run.run_id, refresh=True) is copy and copy.status == RunStatus.completed
+    holder.store.save_run(copy)  # up to date again: its save is accepted
+
+
+async def test_a_copy_loaded_for_display_shows_no_secret_and_cannot_be_saved_back(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    agent = make_agent(RunStore(db))
+    secret = "sk-live-9f8e7d6c5b4a39281706"
+    run = await agent.arun("call append_pid " + json.dumps({"path": f"/tmp/{secret}"}))
+    shown = RunStore(db).load_run(run.run_id)
+    assert shown is not None and secret not in shown.model_dump_json()
+    with pytest.raises(StoreError, match="was loaded for display .* load it with load_run"):
+        RunStore(db).save_run(shown)
+    exact = RunStore(db).load_run(run.run_id, exact=True)
+    assert exact is not None and secret in exact.tools[0].tool_args["path"]
 
 
 async def test_a_second_decision_from_another_holder_is_refused_with_who_and_when(tmp_path: Path) -> None:
