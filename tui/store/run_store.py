@@ -60,7 +60,7 @@ from typing import Any, Iterable, Iterator, Literal, Sequence
 
 from pydantic import ValidationError
 
-from ..agent.conflicts import DecisionConflict, RunConflict
+from ..agent.conflicts import DecisionConflict, RunConflict, RunHolder
 from ..agent.decisions import args_digest, decision_name, default_approver
 from ..agent.run import RunOutput, RunStatus, ToolExecution, utcnow
 from .owner import Owner, current_owner, is_alive
@@ -424,8 +424,8 @@ class RunStore:
         rows = self._query("SELECT version FROM runs WHERE run_id = ?", (run_id,))
         return int(rows[0][0]) if rows else None
 
-    def run_holder(self, run_id: str) -> tuple[str, int, str, bool] | None:
-        """(status, version, "pid P on host H", alive) of the stored run, or None."""
+    def run_holder(self, run_id: str) -> RunHolder | None:
+        """Status, version and holding process of the stored run (None: not stored). One small row."""
         rows = self._query(
             "SELECT status, version, owner_pid, owner_host, owner_boot, owner_started FROM runs WHERE run_id = ?",
             (run_id,),
@@ -433,7 +433,9 @@ class RunStore:
         if not rows:
             return None
         row = rows[0]
-        return row["status"], int(row["version"]), self._who(row), not self._owner_gone(row)
+        return RunHolder(
+            row["status"], int(row["version"]), self._who(row), not self._owner_gone(row), row["owner_pid"], row["owner_host"]
+        )
 
     def record_decision(self, run: RunOutput, tool: ToolExecution, decision: str) -> bool:
         """Append the tool's decision to the ledger unless the call has one already (first wins).
@@ -1159,13 +1161,22 @@ class RunStore:
                 recovered.append(row["run_id"])
         return recovered
 
-    def recover_run(self, run_id: str, *, expect: sqlite3.Row | None = None) -> bool:
-        """Settle one run left `running` by a dead process (see `recover`). False: nothing to do."""
+    def recover_run(self, run_id: str, *, expect: sqlite3.Row | None = None, gone_at: int | None = None) -> bool:
+        """Settle one run left `running` by a dead process (see `recover`). False: nothing to do.
+
+        `gone_at=VERSION`: the caller knows the holder is gone although its process lives (the
+        runtime of that very process, which no longer drives the run); recovered only if the run
+        is still at that version (nobody took it over since).
+        """
         with self._write() as conn:
             fresh = conn.execute(
-                "SELECT status, owner_pid, owner_host, owner_boot, owner_started FROM runs WHERE run_id = ?", (run_id,)
+                "SELECT status, version, owner_pid, owner_host, owner_boot, owner_started FROM runs WHERE run_id = ?",
+                (run_id,),
             ).fetchone()
-            if fresh is None or fresh["status"] != RunStatus.running.value or not self._owner_gone(fresh):
+            gone = self._owner_gone(fresh) if fresh is not None else False
+            if gone_at is not None and fresh is not None and int(fresh["version"]) == gone_at:
+                gone = True
+            if fresh is None or fresh["status"] != RunStatus.running.value or not gone:
                 return False
             if expect is not None and (
                 fresh["owner_pid"] != expect["owner_pid"] or fresh["owner_started"] != expect["owner_started"]
