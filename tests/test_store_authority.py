@@ -156,6 +156,12 @@ async def test_a_copy_loaded_for_display_shows_no_secret_and_cannot_be_saved_bac
         RunStore(db).save_run(shown)
     exact = RunStore(db).load_run(run.run_id, exact=True)
     assert exact is not None and secret in exact.tools[0].tool_args["path"]
+    # Continued anyway, the display copy is first brought up to the exact stored state.
+    shown.tools[0].confirm()
+    done = await make_agent(RunStore(db)).acontinue_run(shown)
+    assert done.status == RunStatus.completed
+    assert done.tools[0].executed_args == {"path": f"/tmp/{secret}"}
+    Path(f"/tmp/{secret}").unlink()
 
 
 async def test_a_second_decision_from_another_holder_is_refused_with_who_and_when(tmp_path: Path) -> None:

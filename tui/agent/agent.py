@@ -405,6 +405,8 @@ class Agent:
                 t.decided_at = utcnow()
             if t.approver is None:
                 t.approver = self.approver
+            if run._display_copy and t.was_edited:
+                continue  # edited on a redacted view: it would run "[REDACTED]"; not recorded
             fn = self.functions.get(t.tool_name)
             if fn is not None and t.requires_confirmation and t.confirmed and t.was_edited:
                 try:
@@ -453,7 +455,7 @@ class Agent:
             assert holder is not None
             version = holder[1]
         was_finished = run.is_finished
-        if run.store_version != version:
+        if run.store_version != version or run._display_copy:  # a redacted display copy is never run
             fresh = store.load_run(run.run_id, exact=True)
             if fresh is not None:
                 self._adopt(run, fresh)
@@ -491,6 +493,7 @@ class Agent:
                 setattr(run, name, getattr(fresh, name))
         run.tools = tools
         run._store_version = fresh.store_version
+        run._display_copy = fresh._display_copy
 
     def _refresh_quietly(self, run: RunOutput) -> None:
         if self.store is None:
