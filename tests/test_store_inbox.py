@@ -192,3 +192,18 @@ async def test_a_run_left_running_by_this_process_after_a_store_failure_can_be_c
             t.confirm()
     paused = await again.acontinue_run(fresh)  # same process, nobody drives it: settled, then continued
     assert paused.is_paused and [t.tool_name for t in paused.pending_tools] == ["send_message", "run_shell_command"]
+
+
+def test_a_database_from_before_the_split_lists_its_waiting_calls_and_takes_decisions(tmp_path: Path) -> None:
+    from test_store_schema import build_v1_database
+
+    db = tmp_path / "runs.db"
+    build_v1_database(db)
+    store = RunStore(db)  # migrated: header, messages and one row per call; request ids assigned
+    [request] = store.pending_requests()
+    assert (request.run_id, request.tool_call_id, request.tool_name) == ("run_v1_paused", "c2", "publish_post")
+    assert request.owner_alive is False  # written before owners were recorded
+    store.decide(request.id, "approve", approver="ada@laptop")
+    loaded = RunStore(db).load_run("run_v1_paused", exact=True)
+    assert loaded is not None and loaded.tools[1].confirmed is True and loaded.tools[1].approver == "ada@laptop"
+    assert loaded.tools[0].status == "rejected" and loaded.store_version == 1
