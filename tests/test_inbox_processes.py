@@ -50,7 +50,7 @@ def test_a_call_paused_in_one_process_is_approved_from_the_shell_and_runs_once(t
     [entry] = RunStore(db).ledger(run_id)
     assert (entry.decision, entry.approver) == ("approved", "alice")
     exported = hitl(db, "export", run_id, "--format", "md")
-    assert "Decision: approved by user (alice)" in exported.stdout  # the audit names the approver
+    assert "(approver: alice)" in exported.stdout  # the audit names the approver
 
 
 def test_a_rejection_with_a_reason_from_the_shell_reaches_the_model(tmp_path: Path) -> None:

@@ -154,3 +154,56 @@ async def test_decisions_from_another_process_reach_the_run_and_it_finishes(chat
     assert (ledger["publish_post"].decision, ledger["publish_post"].approver) == ("edited", "bob@desk")
     assert ledger["publish_post"].executed_args == {"title": "Hello, world"}
     assert ledger["send_message"].decision == "input_provided" and ledger["run_shell_command"].decision == "result_provided"
+
+
+async def test_an_inbox_decision_that_does_not_fit_the_tool_declines_the_call_and_the_model_hears_why(
+    chat_server: ChatServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "runs.db"
+    agent, run = await paused_run(chat_server, db)
+    inbox = RunStore(db)
+    inbox.decide((run.run_id, "c_pub"), "edit", args={"headline": "no title"})  # the store has no schema
+    inbox.decide((run.run_id, "c_msg"), "input", values={"to": ""})
+    inbox.decide((run.run_id, "c_sh"), "result", result="Linux 6.1")
+    ran.clear()
+    chat_server.add(text("Understood."))
+    done = await agent.acontinue_run(run)
+    assert done.status == RunStatus.completed, done.error  # never wedged on a decision nobody can redo
+    assert ran == []
+    results = {m["tool_call_id"]: m["content"] for m in chat_server.tool_messages()}
+    assert "was not run" in results["c_pub"] and "edited arguments are invalid" in results["c_pub"]
+    assert "was not run" in results["c_msg"] and "to:" in results["c_msg"]
+    assert [t.status for t in done.tools] == ["rejected", "rejected", "completed"]
+
+
+async def test_a_run_left_running_by_this_process_after_a_store_failure_can_be_continued(
+    chat_server: ChatServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "runs.db"
+    agent, run = await paused_run(chat_server, db)
+    store = RunStore(db)
+    fresh = store.load_run(run.run_id, exact=True)
+    assert fresh is not None
+    fresh.status = RunStatus.running  # what a run that lost its store mid-way leaves behind
+    store.save_run(fresh)
+    again = Agent(model=make_model(chat_server, "json"), tools=TOOLS, store=RunStore(db))
+    for t in fresh.tools:
+        if t.tool_name == "publish_post":
+            t.confirm()
+    paused = await again.acontinue_run(fresh)  # same process, nobody drives it: settled, then continued
+    assert paused.is_paused and [t.tool_name for t in paused.pending_tools] == ["send_message", "run_shell_command"]
+
+
+def test_a_database_from_before_the_split_lists_its_waiting_calls_and_takes_decisions(tmp_path: Path) -> None:
+    from test_store_schema import build_v1_database
+
+    db = tmp_path / "runs.db"
+    build_v1_database(db)
+    store = RunStore(db)  # migrated: header, messages and one row per call; request ids assigned
+    [request] = store.pending_requests()
+    assert (request.run_id, request.tool_call_id, request.tool_name) == ("run_v1_paused", "c2", "publish_post")
+    assert request.owner_alive is False  # written before owners were recorded
+    store.decide(request.id, "approve", approver="ada@laptop")
+    loaded = RunStore(db).load_run("run_v1_paused", exact=True)
+    assert loaded is not None and loaded.tools[1].confirmed is True and loaded.tools[1].approver == "ada@laptop"
+    assert loaded.tools[0].status == "rejected" and loaded.store_version == 1

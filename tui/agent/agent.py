@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 from typing import Any, AsyncIterator, Iterator, Protocol, Sequence
 
-from .conflicts import RunConflict
+from .conflicts import RunConflict, RunHolder
 from .decisions import default_approver
 from .events import (
     ContentDelta,
@@ -64,11 +66,17 @@ class RunStoreProtocol(Protocol):
 
     def apply_decisions(self, run: RunOutput) -> list[str]: ...
 
-    def run_holder(self, run_id: str) -> tuple[str, int, str, bool] | None: ...
+    def run_holder(self, run_id: str) -> RunHolder | None: ...
 
-    def recover_run(self, run_id: str) -> bool: ...
+    def recover_run(self, run_id: str, *, gone_at: int | None = None) -> bool: ...
 
     def session_runs(self, session_id: str) -> list[RunOutput]: ...
+
+
+#: Runs being driven by an Agent of this process (any Agent): a stored run `running` under this
+#: process's pid that is not in here was left behind by a run that stopped without saving its end
+#: (e.g. the store failed); it is recovered like one whose process died.
+_DRIVING: set[str] = set()
 
 
 class StoreFailure(RuntimeError):
@@ -177,8 +185,10 @@ class Agent:
         self._sessions_loaded: set[str] = set()
         self._active: set[str] = set()
         self._cancel_requested: set[str] = set()
+        #: Per run: calls whose decision came from a record this runtime did not validate first.
+        self._from_records: dict[str, set[str]] = {}
         #: Decisions the runtime made (policy, timeouts) not yet written, per run: written in one go.
-        self._unrecorded: dict[str, list[ToolExecution]] = {}
+        self._unrecorded: dict[str, dict[str, ToolExecution]] = {}
         #: Called with (run, waiting calls) whenever a run pauses (webhooks, desktop notices);
         #: a hook's failure is logged and never touches the run (see tui/agent/notify.py).
         self.on_pause: list[Any] = []
@@ -376,16 +386,14 @@ class Agent:
         """Note a decision the runtime made; it is recorded with the next save, in one transaction."""
         if self.store is None:
             return
-        queue = self._unrecorded.setdefault(run.run_id, [])
-        if tool not in queue:
-            queue.append(tool)
+        self._unrecorded.setdefault(run.run_id, {})[tool.tool_call_id] = tool
 
     def _flush_ledger(self, run: RunOutput) -> None:
         queue = self._unrecorded.pop(run.run_id, None)
         if not queue or self.store is None:
             return
         try:
-            self.store.record_decisions(run, queue, approver=self.approver)
+            self.store.record_decisions(run, list(queue.values()), approver=self.approver)
         except Exception as exc:
             raise StoreFailure(f"could not record the decisions on {run.run_id}: {exc}") from exc
 
@@ -406,6 +414,8 @@ class Agent:
                 t.decided_at = utcnow()
             if t.approver is None:
                 t.approver = self.approver
+            if run._display_copy and t.was_edited:
+                continue  # edited on a redacted view: it would run "[REDACTED]"; not recorded
             fn = self.functions.get(t.tool_name)
             if fn is not None and t.requires_confirmation and t.confirmed and t.was_edited:
                 try:
@@ -437,7 +447,10 @@ class Agent:
         decided = self._decided_locally(run)
         if decided:
             store.record_decisions(run, decided, approver=self.approver)
-        status, version, who, alive = holder
+        checked_here = {t.tool_call_id for t in decided}
+        status, version, who, alive = holder[:4]
+        if alive and holder.pid == os.getpid() and holder.host == socket.gethostname() and run.run_id not in _DRIVING:
+            alive = False  # left `running` by this process, and nobody here drives it any more
         if status == RunStatus.running.value and run.run_id not in self._active:
             if alive:
                 raise RunConflict(
@@ -446,17 +459,19 @@ class Agent:
                     run_id=run.run_id, stored_status=status, stored_version=version,
                     your_version=run.store_version, holder=who,
                 )
-            store.recover_run(run.run_id)  # its process died: settle it (interrupted calls are reported)
+            store.recover_run(run.run_id, gone_at=version)  # its holder is gone: settle it (interrupted calls are reported)
             holder = store.run_holder(run.run_id)
             assert holder is not None
             version = holder[1]
         was_finished = run.is_finished
-        if run.store_version != version:
+        if run.store_version != version or run._display_copy:  # a redacted display copy is never run
             fresh = store.load_run(run.run_id, exact=True)
             if fresh is not None:
                 self._adopt(run, fresh)
+            overlaid = {t.tool_call_id for t in run.tools if t.status == "pending" and t.decided_by is not None}
         else:
-            store.apply_decisions(run)
+            overlaid = set(store.apply_decisions(run))
+        self._from_records[run.run_id] = overlaid - checked_here
         self.bind_tools(run)
         return run.is_finished and not was_finished
 
@@ -487,6 +502,7 @@ class Agent:
                 setattr(run, name, getattr(fresh, name))
         run.tools = tools
         run._store_version = fresh.store_version
+        run._display_copy = fresh._display_copy
 
     def _refresh_quietly(self, run: RunOutput) -> None:
         if self.store is None:
@@ -559,6 +575,7 @@ class Agent:
             if run.status in (RunStatus.completed, RunStatus.cancelled):
                 raise ValueError(f"run {run.run_id} is {run.status}; there is nothing to continue")
         self._active.add(run.run_id)
+        _DRIVING.add(run.run_id)
         self._cancel_requested.discard(run.run_id)
         before = (run.status, run.error)
         run.status = RunStatus.running
@@ -600,6 +617,7 @@ class Agent:
             yield RunError(run_id=run.run_id, run=run, error=run.error)
         finally:
             self._active.discard(run.run_id)
+            _DRIVING.discard(run.run_id)
             self._cancel_requested.discard(run.run_id)
 
     def _finish_cancelled(self, run: RunOutput) -> None:
@@ -802,6 +820,9 @@ class Agent:
                 try:
                     args = fn.validate_args(t.tool_args)
                 except ValueError as exc:
+                    if self._recorded_elsewhere(run, t):  # a recorded decision is final: decline, say why
+                        yield self._decline(run, t, f"the edited arguments are invalid: {exc}")
+                        continue
                     # Invalid edited arguments are not accepted: the call waits for a new decision.
                     t.confirmed = None
                     t.error = f"The edited arguments are invalid: {exc}"
@@ -827,6 +848,9 @@ class Agent:
                         f.error = str(exc)
                         errors = True
                 if errors:
+                    if self._recorded_elsewhere(run, t):  # a recorded decision is final: decline, say why
+                        problems = "; ".join(f"{f.name}: {f.error or 'a value is required'}" for f in t.user_input_schema or [] if f.error or f.value is None)
+                        yield self._decline(run, t, f"the values given are invalid ({problems})")
                     continue
                 args = {**t.tool_args, **values}
                 try:
@@ -891,6 +915,22 @@ class Agent:
             fn = self.functions.get(t.tool_name)
             if fn is not None and t.requires_user_input:
                 self._bind_field_types(t, fn)
+
+    def _recorded_elsewhere(self, run: RunOutput, t: ToolExecution) -> bool:
+        """The call's decision is a record in the store that this runtime did not check first (sent
+        through the approvals inbox: the store has no tool schemas)."""
+        return t.tool_call_id in self._from_records.get(run.run_id, set())
+
+    def _decline(self, run: RunOutput, t: ToolExecution, why: str) -> ToolCallCompleted:
+        """A recorded decision that cannot be applied: the call is not run and the model hears why."""
+        t.confirmed = False
+        t.confirmation_note = why
+        t.status = "rejected"
+        t.error = f"The decision could not be applied: {why}."
+        t.result = f"The call to {t.tool_name} was not run: the decision on it could not be applied ({why}). Ask the user what to do."
+        t.finished_at = utcnow()
+        self._ledger(run, t, "rejected")
+        return ToolCallCompleted(run_id=run.run_id, tool=t)
 
     def _apply_policy(self, run: RunOutput, t: ToolExecution) -> None:
         if not t.awaiting_confirmation:

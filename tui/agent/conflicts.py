@@ -7,6 +7,21 @@ imports the store, can catch them by meaning.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+
+class RunHolder(NamedTuple):
+    """Who holds a stored run (`RunStore.run_holder`): enough to tell a live holder from a dead one."""
+
+    status: str
+    version: int
+    #: "pid P on host H", for messages.
+    who: str
+    #: False when the holding process is known to be gone.
+    alive: bool
+    pid: int | None = None
+    host: str | None = None
+
 
 class RunConflict(RuntimeError):
     """Another holder changed the run, or holds it, since this copy was read: reload it.

@@ -150,11 +150,11 @@ def _tool_markdown(t: ToolExecution, entry: LedgerEntry | None, *, level: int) -
         text = f"- Decision: {(decision or 'decided').replace('_', ' ')}"
         if decided_by:
             text += f" by {decided_by}"
-        approver = (entry.approver if entry else None) or getattr(t, "approver", None)
-        if approver:
-            text += f" ({approver})"
         if decided_at:
             text += f" at {_when(decided_at)}"
+        approver = (entry.approver if entry else None) or t.approver
+        if approver:
+            text += f" (approver: {approver})"
         lines.append(text)
     elif t.is_awaiting_decision:
         lines.append("- Decision: waiting for a person")

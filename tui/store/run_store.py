@@ -60,7 +60,7 @@ from typing import Any, Iterable, Iterator, Literal, Sequence
 
 from pydantic import ValidationError
 
-from ..agent.conflicts import DecisionConflict, RunConflict
+from ..agent.conflicts import DecisionConflict, RunConflict, RunHolder
 from ..agent.decisions import args_digest, decision_name, default_approver
 from ..agent.run import RunOutput, RunStatus, ToolExecution, utcnow
 from .owner import Owner, current_owner, is_alive
@@ -198,6 +198,7 @@ class RunStore:
         self._depth = 0
         self._conn: sqlite3.Connection | None = None
         self._written: dict[str, _Written] = {}
+        self._args_memo: dict[str, Any] = {}
         #: Runs that `recover()` could not read (their state is not valid JSON any more).
         self.recovery_problems: list[str] = []
         #: Runs found orphaned (their process died) and settled when this store was opened.
@@ -423,8 +424,8 @@ class RunStore:
         rows = self._query("SELECT version FROM runs WHERE run_id = ?", (run_id,))
         return int(rows[0][0]) if rows else None
 
-    def run_holder(self, run_id: str) -> tuple[str, int, str, bool] | None:
-        """(status, version, "pid P on host H", alive) of the stored run, or None."""
+    def run_holder(self, run_id: str) -> RunHolder | None:
+        """Status, version and holding process of the stored run (None: not stored). One small row."""
         rows = self._query(
             "SELECT status, version, owner_pid, owner_host, owner_boot, owner_started FROM runs WHERE run_id = ?",
             (run_id,),
@@ -432,7 +433,9 @@ class RunStore:
         if not rows:
             return None
         row = rows[0]
-        return row["status"], int(row["version"]), self._who(row), not self._owner_gone(row)
+        return RunHolder(
+            row["status"], int(row["version"]), self._who(row), not self._owner_gone(row), row["owner_pid"], row["owner_host"]
+        )
 
     def record_decision(self, run: RunOutput, tool: ToolExecution, decision: str) -> bool:
         """Append the tool's decision to the ledger unless the call has one already (first wins).
@@ -469,7 +472,14 @@ class RunStore:
             }
             for tool in tools:
                 name = decision_name(tool)
-                if name is None or pending.get(tool.tool_call_id, "pending") != "pending":
+                if name is None:
+                    continue
+                if pending.get(tool.tool_call_id, "pending") != "pending":
+                    # Finished or running elsewhere: only a recorded decision can be told apart.
+                    existing = self._existing_decision(conn, run.run_id, tool.tool_call_id)
+                    if existing is not None and not self._same_decision(existing, tool, name):
+                        conflicts.append((tool, self._record(existing)))
+                        rows.append(existing)
                     continue
                 if tool.approver is None and approver is not None:
                     tool.approver = approver
@@ -673,8 +683,8 @@ class RunStore:
             raw = _compact(d)
             if valid and cache is not None and cache.tools.get(t.tool_call_id) == raw and t.tool_call_id not in claim:
                 continue
-            red = self._redactor.run_state({"tools": [d]})["tools"][0]
             finished = d.get("status") in _FINISHED
+            red = self._tool_redacted(d)
             if finished:
                 stored = _compact(red)
                 scrub = scrub or red != d
@@ -688,6 +698,33 @@ class RunStore:
             full=not valid, header_raw=header_raw, header=header, header_red=header_red,
             message_start=start, messages=messages, tools=tools, scrub=scrub, removed=removed,
         )
+
+    def _tool_redacted(self, d: dict[str, Any]) -> dict[str, Any]:
+        """A call (`ToolExecution.model_dump(mode="json")`) with every value that may hold a
+        secret redacted: the same result as `Redactor.run_state` on the call, but only the fields
+        that carry text are walked, and identical arguments are redacted once (saves rewrite a
+        call several times; its arguments rarely change)."""
+        r = self._redactor
+        red = dict(d)
+        args = d.get("tool_args") or {}
+        key = _compact(args)
+        cleaned = self._args_memo.get(key)
+        if cleaned is None:
+            if len(self._args_memo) > 8192:
+                self._args_memo.clear()
+            cleaned = self._args_memo[key] = r.args(args) or {}
+        red["tool_args"] = cleaned
+        for slot in ("proposed_args", "executed_args", "decision_args"):
+            value = d.get(slot)
+            red[slot] = cleaned if value == args else r.args(value)
+        for slot in ("confirmation_note", "error", "result", "description"):
+            if isinstance(d.get(slot), str):
+                red[slot] = r.text(d[slot])
+        if d.get("user_input_schema"):
+            red["user_input_schema"] = r.run_state(
+                {"tools": [{"status": d.get("status"), "user_input_schema": d["user_input_schema"]}]}
+            )["tools"][0]["user_input_schema"]
+        return red
 
     @staticmethod
     def _exact(d: dict[str, Any], red: dict[str, Any]) -> dict[str, Any]:
@@ -786,18 +823,28 @@ class RunStore:
             existing = [r[0] for r in conn.execute("SELECT tool_call_id FROM tool_executions WHERE run_id = ?", (rid,))]
             for stale in set(existing) - current:
                 conn.execute("DELETE FROM tool_executions WHERE run_id = ? AND tool_call_id = ?", (rid, stale))
-        if claim:
+        claimed = set(claim)
+        if claimed:
+            # The claim: a conditional UPDATE whose row count is checked, in this transaction, that
+            # moves the call to `running` and names its holder; a call not `pending` is not claimed.
             owner = current_owner()
             now = _ts(utcnow())
+            rows = {t.tool_call_id: (i, t, red, stored) for i, t, red, stored, _, _ in snap.tools}
             for call_id in claim:
+                i, t, red, stored = rows[call_id]
+                row = self._tool_row(run, i, red, t)
                 cur = conn.execute(
-                    "UPDATE tool_executions SET status = 'running', claim_pid = ?, claim_host = ?, claimed_at = ?"
+                    "UPDATE tool_executions SET position = ?, turn = ?, tool_name = ?, kind = ?, status = 'running',"
+                    " args = ?, proposed_args = ?, executed_args = ?, confirmed = ?, note = ?, decided_by = ?,"
+                    " decided_at = ?, result_preview = ?, error = ?, started_at = ?, finished_at = ?, state = ?,"
+                    " claim_pid = ?, claim_host = ?, claimed_at = ?"
                     " WHERE run_id = ? AND tool_call_id = ? AND status = 'pending'",
-                    (owner.pid, owner.host, now, rid, call_id),
+                    (*row[2:6], *row[7:16], *row[17:19], stored, owner.pid, owner.host, now, rid, call_id),
                 )
                 if cur.rowcount != 1:
                     raise self._claimed(conn, rid, call_id)
-        if snap.tools:
+        rest = [(i, t, red, stored) for i, t, red, stored, _, _ in snap.tools if t.tool_call_id not in claimed]
+        if rest:
             conn.executemany(
                 "INSERT INTO tool_executions (run_id, tool_call_id, position, turn, tool_name, kind, status, args,"
                 " proposed_args, executed_args, confirmed, note, decided_by, decided_at, result_preview, error,"
@@ -811,8 +858,9 @@ class RunStore:
                 " decided_by = excluded.decided_by, decided_at = excluded.decided_at,"
                 " result_preview = excluded.result_preview, error = excluded.error,"
                 " started_at = excluded.started_at, finished_at = excluded.finished_at, state = excluded.state",
-                [(*self._tool_row(run, i, red, t), stored) for i, t, red, stored, _, _ in snap.tools],
+                [(*self._tool_row(run, i, red, t), stored) for i, t, red, stored in rest],
             )
+        if snap.tools:
             done = [(rid, t.tool_call_id) for _, t, _, _, _, finished in snap.tools if finished]
             if done:
                 conn.executemany("DELETE FROM decision_payloads WHERE run_id = ? AND tool_call_id = ?", done)
@@ -1113,13 +1161,22 @@ class RunStore:
                 recovered.append(row["run_id"])
         return recovered
 
-    def recover_run(self, run_id: str, *, expect: sqlite3.Row | None = None) -> bool:
-        """Settle one run left `running` by a dead process (see `recover`). False: nothing to do."""
+    def recover_run(self, run_id: str, *, expect: sqlite3.Row | None = None, gone_at: int | None = None) -> bool:
+        """Settle one run left `running` by a dead process (see `recover`). False: nothing to do.
+
+        `gone_at=VERSION`: the caller knows the holder is gone although its process lives (the
+        runtime of that very process, which no longer drives the run); recovered only if the run
+        is still at that version (nobody took it over since).
+        """
         with self._write() as conn:
             fresh = conn.execute(
-                "SELECT status, owner_pid, owner_host, owner_boot, owner_started FROM runs WHERE run_id = ?", (run_id,)
+                "SELECT status, version, owner_pid, owner_host, owner_boot, owner_started FROM runs WHERE run_id = ?",
+                (run_id,),
             ).fetchone()
-            if fresh is None or fresh["status"] != RunStatus.running.value or not self._owner_gone(fresh):
+            gone = self._owner_gone(fresh) if fresh is not None else False
+            if gone_at is not None and fresh is not None and int(fresh["version"]) == gone_at:
+                gone = True
+            if fresh is None or fresh["status"] != RunStatus.running.value or not gone:
                 return False
             if expect is not None and (
                 fresh["owner_pid"] != expect["owner_pid"] or fresh["owner_started"] != expect["owner_started"]
