@@ -131,3 +131,20 @@ def test_two_approvers_at_once_one_wins_and_the_other_is_told_who(tmp_path: Path
     assert ran == (winners[0] == "alice")  # what the winner decided is what happened
     [entry] = RunStore(db).ledger(json.loads(json.dumps(item))["run_id"])
     assert entry.approver == winners[0]
+
+
+def test_the_result_of_an_external_call_is_given_from_the_shell(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    with AgentProcess(db, 'call run_on_my_machine {"command": "uname -a"}') as agent:
+        agent.expect("PAUSED")
+        listing = hitl(db, "pending")  # the table a person reads
+        assert listing.returncode == 0
+        assert "run_on_my_machine" in listing.stdout and "external" in listing.stdout
+        assert "inbox-test-agent" in listing.stdout and f"/{agent.pid}" in listing.stdout
+        [item] = pending_json(db)
+        empty = hitl(db, "result", item["id"], "   ")
+        assert empty.returncode == 1 and "the result is empty" in empty.stderr
+        done = hitl(db, "result", item["id"], "Linux box 6.1")
+        assert done.returncode == 0, done.stderr
+        status = agent.expect("DONE")
+    assert status.startswith("completed") and "Linux box 6.1" in status

@@ -240,6 +240,8 @@ class ApprovalsCore:
             errors = probe.provide_user_input(decision.values or {})
             if errors:
                 raise DecisionError("Some values are invalid.", errors)
+            # Record the coerced values ("3" -> 3), as a local form would.
+            decision = Decision("input", values={f.name: f.value for f in probe.user_input_schema or []})
         if decision.action == "result" and not (decision.result or "").strip():
             raise DecisionError("Type the result of running the tool (it is sent to the model).")
         if decision.action == "edit":

@@ -1,11 +1,11 @@
 """The dashboard: conversation, tool calls and pending approvals, and the worker that drives runs.
 
 Each prompt (and each continuation of a paused run) is consumed by one exclusive async worker that
-turns the runtime's events into widget updates. When a run pauses, the modal for its first
-undecided call opens; each decision goes through `tui.agent.decisions.apply_decision`, and once no
-call of the run's open turn is undecided, the run is continued in the worker. The screen never
-re-implements runtime logic: what is pending, what ran and what the model is told all come from
-the runtime.
+turns the runtime's events into widget updates. What waits, what to open next, batch decisions,
+deadlines and when a run may continue all come from the headless approvals core
+(`tui.agent.approvals.ApprovalsCore`); the screen renders it and schedules its timers. The core
+also reads the store's inbox, so the approvals pane lists the calls that other processes' runs
+wait for: they are decided here and continued by their owners (or taken over when the owner died).
 """
 
 from __future__ import annotations
