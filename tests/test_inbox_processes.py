@@ -148,3 +148,15 @@ def test_the_result_of_an_external_call_is_given_from_the_shell(tmp_path: Path) 
         assert done.returncode == 0, done.stderr
         status = agent.expect("DONE")
     assert status.startswith("completed") and "Linux box 6.1" in status
+
+
+def test_a_hostile_agent_name_cannot_drive_the_terminal_that_lists_the_inbox(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    with AgentProcess(db, PUBLISH, "--name", "evil\x1b]2;pwned\x07\x1b[31m") as agent:
+        agent.expect("PAUSED")
+        listing = hitl(db, "pending")
+        assert listing.returncode == 0
+        assert "\x1b" not in listing.stdout and "\x07" not in listing.stdout
+        assert "evil" in listing.stdout and "pwned" in listing.stdout  # shown, defused
+        [item] = pending_json(db)
+        assert item["agent"] == "evil\x1b]2;pwned\x07\x1b[31m"  # JSON keeps it exact (escaped)
