@@ -22,6 +22,7 @@ answers.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
@@ -109,11 +110,18 @@ class ApprovalsCore:
         store: InboxStore | Any = None,
         approver: str | None = None,
         now: Callable[[], datetime] = utcnow,
+        clock: Callable[[], float] = time.monotonic,
+        liveness_interval: float = 2.0,
     ) -> None:
         self.agent = agent
         self.store = store if store is not None else getattr(agent, "store", None)
         self.approver = approver or getattr(agent, "approver", None) or default_approver()
         self._now = now
+        self._clock = clock
+        #: A process that dies writes nothing: re-read the inbox this often anyway while foreign
+        #: runs are shown, so a dead owner is noticed (and its run offered for taking over).
+        self.liveness_interval = liveness_interval
+        self._last_refresh = float("-inf")
         #: Every run the core shows, by id (local runs are the very objects the agent mutates).
         self.runs: dict[str, RunOutput] = {}
         #: Runs this process holds: its agent runs them and its surface continues them.
@@ -387,7 +395,11 @@ class ApprovalsCore:
             return False
         token = self.store.change_token()
         if token == self._token:
-            return False
+            if not self.holders or self._clock() - self._last_refresh < self.liveness_interval:
+                return False
+            before = dict(self.holders)
+            self.refresh()
+            return self.holders != before  # an owner died (or came back): show it
         self._token = token
         self.refresh()
         return True
@@ -396,6 +408,7 @@ class ApprovalsCore:
         """Load every pending request of the store (see `poll`)."""
         if not self.has_inbox:
             return
+        self._last_refresh = self._clock()
         requests = list(self.store.pending_requests())
         pending_keys: set[Key] = set()
         foreign_runs: dict[str, list[Any]] = {}
