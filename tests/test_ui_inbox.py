@@ -75,8 +75,9 @@ async def test_a_run_whose_process_died_can_be_taken_over_and_finished_here(tmp_
         await pilot.press("enter")
         assert isinstance(app.screen, ForeignRunModal)
         await pilot.press("t")  # take over
-        await pilot.pause()
+        await settle(pilot, app)
         assert isinstance(app.screen, ConfirmModal)
+        assert PUBLISH in screen_text(app)  # its conversation is shown here now
         await pilot.press("y")
         await settle(pilot, app)
         assert isinstance(app.screen, Dashboard)

@@ -505,8 +505,9 @@ class Dashboard(Screen):
             except Exception as exc:
                 self.notify(f"Could not take the run over: {exc}", severity="error", markup=False)
                 return
-            self.conversation.add_note(f"Took over run {run_id}: it continues here.", kind="hint")
-            self._open_next(run)
+            # Shown like a resumed run: its conversation, then its next call (or it continues).
+            if not self.resume_run(run_id):
+                self._open_next(run)
         elif choice == "decide":
             self._open_modal(run, run.tool(tool_call_id))
         elif choice == "view":
