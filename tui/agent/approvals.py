@@ -23,7 +23,7 @@ answers.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
@@ -226,6 +226,8 @@ class ApprovalsCore:
         if decision.action == "defer":
             self.defer(run_id, tool_call_id)
             return False
+        if decision.approver is None:  # every decision names who made it (audit)
+            decision = replace(decision, approver=self.approver)
         if run_id in self.local:
             done = apply_decision(self.agent, run, tool, decision)
         else:
@@ -249,7 +251,7 @@ class ApprovalsCore:
             if errors:
                 raise DecisionError("Some values are invalid.", errors)
             # Record the coerced values ("3" -> 3), as a local form would.
-            decision = Decision("input", values={f.name: f.value for f in probe.user_input_schema or []})
+            decision = replace(decision, values={f.name: f.value for f in probe.user_input_schema or []})
         if decision.action == "result" and not (decision.result or "").strip():
             raise DecisionError("Type the result of running the tool (it is sent to the model).")
         if decision.action == "edit":
@@ -265,7 +267,7 @@ class ApprovalsCore:
             run.run_id,
             tool.tool_call_id,
             decision,
-            approver=self.approver,
+            approver=decision.approver or self.approver,
             request_id=self.request_ids.get((run.run_id, tool.tool_call_id)),
             seen_digest=self.request_digests.get((run.run_id, tool.tool_call_id)),
         )
