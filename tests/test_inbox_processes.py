@@ -144,10 +144,12 @@ def test_the_result_of_an_external_call_is_given_from_the_shell(tmp_path: Path) 
         [item] = pending_json(db)
         empty = hitl(db, "result", item["id"], "   ")
         assert empty.returncode == 1 and "the result is empty" in empty.stderr
-        done = hitl(db, "result", item["id"], "Linux box 6.1")
+        done = hitl(db, "result", item["id"], "Linux box 6.1", env={"HITL_TUI_APPROVER": "frank"})
         assert done.returncode == 0, done.stderr
         status = agent.expect("DONE")
     assert status.startswith("completed") and "Linux box 6.1" in status
+    [entry] = RunStore(db).ledger(item["run_id"])
+    assert (entry.decision, entry.approver) == ("result_provided", "frank")  # the approver setting
 
 
 def test_a_hostile_agent_name_cannot_drive_the_terminal_that_lists_the_inbox(tmp_path: Path) -> None:
