@@ -1,5 +1,6 @@
 """Snapshots of the inbox's own views: a foreign run's item in the approvals pane (agent name and
-host/pid), the choice for a run whose owner died, and a foreign run read-only.
+host/pid), the confirmation without scopes, the choice for a run whose owner died, and a
+foreign run read-only.
 
 Deterministic by construction: fixed ids and times (UTC), a fixed holder label, no ages.
 Update the baselines with `pytest tests/test_snapshots_inbox.py --snapshot-update`.
@@ -14,6 +15,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Footer
 
 from tui.agent.run import Message, RunOutput, RunStatus, ToolExecution
+from tui.screens.foreign_confirm_modal import ForeignConfirmModal
 from tui.screens.foreign_run_modal import ForeignRunModal
 from tui.screens.run_view_screen import RunViewScreen
 from tui.widgets.approvals_pane import ApprovalsPane
@@ -71,9 +73,15 @@ class InboxStandIn(App[None]):
             self.push_screen(ForeignRunModal(run, run.tools[0], "vm/4242"))
         elif self.which == "view":
             self.push_screen(RunViewScreen(run, [], holder="vm/4242"))
+        elif self.which == "confirm":
+
+            class NoTools:
+                functions: dict = {}
+
+            self.push_screen(ForeignConfirmModal(run.tools[0], NoTools(), "vm/4242"))
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("which", ["pane", "modal", "view"])
+@pytest.mark.parametrize("which", ["pane", "modal", "view", "confirm"])
 def test_snapshot_inbox(snap_compare, which: str, size) -> None:
     assert snap_compare(InboxStandIn(which), terminal_size=size)

@@ -50,6 +50,11 @@ async def test_a_run_paused_by_another_process_appears_and_is_approved_by_keys(t
 
             await pilot.press("enter")
             assert isinstance(app.screen, ConfirmModal)
+            text = screen_text(app)
+            assert "held by " in text and "allow this tool" not in text  # no scopes for another's run
+            await pilot.press("a")  # "allow for the session" does not apply here: nothing happens
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmModal) and RunStore(db).pending_requests()
             await pilot.press("y")
             await pilot.pause()
             assert isinstance(app.screen, Dashboard)

@@ -564,7 +564,13 @@ class Dashboard(Screen):
             return
         self._modal_open = True
         self._modal_key = (run.run_id, tool.tool_call_id)
-        self.app.push_screen(modal_for(tool, self.agent), callback=partial(self._decided, run.run_id, tool.tool_call_id))
+        modal = modal_for(tool, self.agent)
+        holder = self.core.holder(run.run_id)
+        if holder is not None and tool.kind == "confirmation":
+            from tui.screens.foreign_confirm_modal import ForeignConfirmModal
+
+            modal = ForeignConfirmModal(tool, self.agent, holder.label)  # no scopes: not this dashboard's run
+        self.app.push_screen(modal, callback=partial(self._decided, run.run_id, tool.tool_call_id))
 
     def _decided(self, run_id: str, tool_call_id: str, decision: Decision | None, *, rule_confirmed: bool = False) -> None:
         self._modal_open = False
