@@ -89,7 +89,7 @@ def bound_value(value: Any, *, limit: int = MAX_CHARS, max_depth: int = MAX_DEPT
     """A JSON-like copy of `value` that can always be stored, and a report of what was changed.
 
     Strings are cleaned (`clean_text`), dict keys too; containers deeper than `max_depth` become
-    `DEPTH_MARKER`. Tuples and sets become lists. Other scalars (numbers, booleans, None, and
+    `DEPTH_MARKER`. Tuples become lists (as in JSON). Other values (numbers, booleans, None, and
     objects a JSON encoder turns into text later) are kept as they are. Never recursive beyond
     `max_depth`, so it cannot hit Python's recursion limit.
     """
@@ -101,7 +101,7 @@ def bound_value(value: Any, *, limit: int = MAX_CHARS, max_depth: int = MAX_DEPT
 def _bound(value: Any, depth: int, limit: int, max_depth: int, report: Bounded) -> Any:
     if isinstance(value, str):
         return _clean(value, limit, report)
-    if isinstance(value, (dict, list, tuple, set, frozenset)):
+    if isinstance(value, (dict, list, tuple)):
         if depth >= max_depth:
             report.cut_deep += 1
             return DEPTH_MARKER
