@@ -27,6 +27,9 @@ MAX_DEPTH = 64
 #: Longest string kept (characters). Above write_file's 1 MB limit, so no legitimate call is cut.
 MAX_CHARS = 2_000_000
 
+#: The store's own backstop: a value already cut at MAX_CHARS keeps its marker.
+MAX_STORED_CHARS = MAX_CHARS + 64
+
 DEPTH_MARKER = f"[nested deeper than {MAX_DEPTH} levels: cut]"
 
 #: Characters that cannot be stored as UTF-8 text (lone surrogates) or that truncate C strings (NUL).
@@ -123,6 +126,7 @@ __all__ = [
     "DEPTH_MARKER",
     "MAX_CHARS",
     "MAX_DEPTH",
+    "MAX_STORED_CHARS",
     "Bounded",
     "bound_value",
     "bounded",

@@ -40,8 +40,9 @@ The live run in memory is never changed: only what is written is redacted. A con
 knowing: a user-input field named like a secret, on a call that has not run yet, is stored empty,
 so after a restart the run asks for it again instead of running with the placeholder.
 
-Every string written also passes `clean_text`'s character check (a lone surrogate or NUL becomes a
-visible marker such as `⟨U+DCFF⟩`), so text the runtime did not already clean can still be saved.
+Every string value written also passes `clean_text` (a lone surrogate or NUL becomes a visible
+marker such as `⟨U+DCFF⟩`, and a value over `MAX_CHARS` is cut with a marker), so what the runtime
+did not already bound at its boundaries (the model's own text, say) can still be saved.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ import os
 import re
 from typing import Any, Iterable
 
-from ..agent.bounds import DEPTH_MARKER, MAX_DEPTH, clean_text
+from ..agent.bounds import DEPTH_MARKER, MAX_DEPTH, MAX_STORED_CHARS, clean_text
 
 REDACTED = "[REDACTED]"
 
@@ -357,7 +358,7 @@ class Redactor:
         if isinstance(value, str):
             if key == "arguments":  # a tool call's raw JSON arguments
                 return self._json_text(value)
-            return self.text(value)
+            return self.text(clean_text(value, MAX_STORED_CHARS))  # storable, and bounded
         if isinstance(value, (dict, list)) and _depth >= _WALK_DEPTH:
             return DEPTH_MARKER
         if isinstance(value, dict):
@@ -380,7 +381,7 @@ class Redactor:
                 return raw  # unchanged: keep the model's exact text
             return json.dumps(cleaned, ensure_ascii=False)
         except (json.JSONDecodeError, TypeError, RecursionError):
-            return self.text(raw)
+            return self.text(clean_text(raw, MAX_STORED_CHARS))
 
     # ------------------------------------------------------------------ runs
 
