@@ -51,6 +51,7 @@ SHAPES: list[tuple[str, str, str]] = [
      f"Access key ID,Secret access key\n{R},{R}\n"),
     ("google", "maps AIzaSyA1234567890abcdefghijklmnopqrstuv!", f"maps {R}!"),
     ("pem private key", f"key:\n{PEM}\ndone", f"key:\n{R}\ndone"),
+    ("two pem keys", f"a\n{PEM}\nb\n{PEM.replace('OPENSSH', 'RSA')}\nc", f"a\n{R}\nb\n{R}\nc"),
     ("bearer header", "Authorization: Bearer abcdefgh12345678", f"Authorization: Bearer {R}"),
     ("basic header", "Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", f"Authorization: Basic {R}"),
     ("token header", "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b",

@@ -80,8 +80,9 @@ def write_private_text(path: Path, text: str) -> Path:
     """Write `text` to `path` atomically, as a 0600 file (a temporary file renamed over it)."""
     path = Path(path)
     make_private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp creates 0600
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600 less the umask
     try:
+        os.fchmod(fd, PRIVATE_FILE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
