@@ -117,9 +117,9 @@ def test_the_literal_value_of_a_secret_looking_environment_variable_is_hidden_an
 @pytest.mark.parametrize(
     ("name", "secret"),
     [("api_key", True), ("githubToken", True), ("AWS_SECRET_ACCESS_KEY", True), ("AccountKey", True),
-     ("x-api-key", True), ("SharedAccessSignature", True), ("Set-Cookie", True), ("db_pwd", True),
+     ("x-api-key", True), ("SharedAccessSignature", True), ("Set-Cookie", True), ("dbPassword", True), ("csrf_token", True),
      ("max_tokens", False), ("token_count", False), ("sort_key", False), ("monkey", False), ("signature", False),
-     ("aws_access_key_id", False), ("", False)],
+     ("aws_access_key_id", False), ("PWD", False), ("", False)],
 )
 def test_which_key_names_hold_secrets(name: str, secret: bool) -> None:
     assert is_secret_name(name) is secret
@@ -201,7 +201,7 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("escaped keys without values", '\\"password\\": \\"' * (N // 16), '\\"password\\": \\"' * (N // 16)),
     ("a_a_a... then a key", "a_" * (N // 2) + "token=abc12345", "a_" * (N // 2) + f"token={R}"),
     ("://... then a DSN", "://" * (N // 3) + " postgres://u:pw@h", "://" * (N // 3) + f" postgres://u:{R}@h"),
-    ("PEM headers without an END", "-----BEGIN RSA PRIVATE KEY-----\n" * (N // 32), R),
+    ("PEM headers without an END", "-----BEGIN RSA PRIVATE KEY-----\n" * (N // 32), R * (N // 32)),
     ("Bearer Bearer ...", "Bearer " * (N // 7) + "abcdef123456", "Bearer " * (N // 7 - 1) + f"Bearer {R}"),
     ("eyJ. and SG. repeated", "eyJ." * (N // 8) + "SG." * (N // 6), "eyJ." * (N // 8) + "SG." * (N // 6)),
     ("pairs without values", "sig=&" * (N // 5), "sig=&" * (N // 5)),

@@ -27,14 +27,23 @@ Two rules, applied to everything the store writes:
 | URL / DSN passwords | `scheme://user:PASS@host`: only PASS is hidden |
 | Azure | `AccountKey=`, `SharedAccessKey=`, `SharedAccessSignature=` (whole SAS), `sig=` |
 
-Why it is linear: one compiled pattern is searched once from left to right. Every alternative
-starts at a fixed prefix or a word start, consumes a maximal run with possessive quantifiers
-(no backtracking into it), and never fails after having read a long run, except the key name
-(read once: positions inside a word are refused by a one-character look-behind). Whether a
-candidate is really a secret is decided in Python on the candidate alone, and the scan resumes
-after it. Lookups that look further ahead (a PEM's END line, where a URL's user part ends) are
-cached, so no character is read more than a few times. Any 100 KB text redacts in milliseconds
-(`tests/benchmarks/bench_redaction.py`); the old chain of regexes took seconds on `sk-sk-sk-...`.
+Why it is linear: one compiled pattern, applied once with `re.sub` (the loop over matches runs
+in C). Every alternative starts at a fixed prefix or at the start of a word (a one-character
+look-behind refuses the positions inside a word), consumes a maximal run with possessive
+quantifiers (never re-read by backtracking), and can only fail after a bounded number of
+characters: a shape's minimum length, or the end of the run it was reading, which no later
+attempt reads again from the inside. Text that is consumed without being a secret (a plain word
+after `token`) cannot hold one. Whether a match is a secret is then decided in Python on the match
+alone. So no character is read more than a few times: any 100 KB text redacts in milliseconds
+(`tests/benchmarks/bench_redaction.py`), where the old chain of backtracking patterns took
+seconds per 10 KB of `sk-sk-sk-...`.
+
+Key names: a value is hidden when its key, lower-cased without separators, ends with `password`,
+`passwd`, `passphrase`, `secret`, `token`, `bearer`, `authorization`, `credential(s)`, `cookie`,
+`apikey`, `accesskey`, `secretkey`, `privatekey`, `accountkey`, `sig`, `sharedaccesskey` or
+`sharedaccesssignature` (`PWD`, the working directory, is not one). A DSN password holding an
+unencoded `/`, `?`, `#` or `@` is not recognised: RFC 3986 and the usual URL parsers end the user
+part there too.
 
 The live run in memory is never changed: only what is written is redacted. A consequence worth
 knowing: a user-input field named like a secret, on a call that has not run yet, is stored empty,
@@ -57,19 +66,15 @@ from ..agent.bounds import DEPTH_MARKER, MAX_DEPTH, MAX_STORED_CHARS, clean_text
 
 REDACTED = "[REDACTED]"
 
-#: Key names (after splitting camelCase and separators) whose last one, two or three words,
-#: joined, are one of these: `github_token`, `apiKey`, `AWS_SECRET_ACCESS_KEY`, `AccountKey`.
-_SECRET_WORDS = frozenset(
-    {
-        "password", "passwd", "pwd", "passphrase", "secret", "token", "bearer", "authorization",
-        "credential", "credentials", "cookie", "apikey", "accesskey", "secretkey", "privatekey",
-        "accountkey", "sig", "sharedaccesskey", "sharedaccesssignature",
-    }
+#: A key name holds a secret when, lower-cased and without separators, it ends with one of these:
+#: `github_token`, `apiKey`, `AWS_SECRET_ACCESS_KEY`, `AccountKey`, `x-api-key`, `dbPassword`.
+#: Not `max_tokens`, `token_count`, `sort_key`, `monkey` or `aws_access_key_id`.
+_SECRET_SUFFIXES = (
+    "password", "passwd", "passphrase", "secret", "token", "bearer", "authorization", "credential",
+    "credentials", "cookie", "apikey", "accesskey", "secretkey", "privatekey", "accountkey", "sig",
+    "sharedaccesskey", "sharedaccesssignature",
 )
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+")
-#: Names whose value runs to the next `;` or space, `&` included (a SAS is `sv=...&sig=...`).
-_WHOLE_VALUE_NAMES = frozenset({"sharedaccesssignature"})
+_NOT_NAME_CHARS = re.compile(r"[^a-z0-9]+")
 
 #: Environment variables whose values are secrets (their literal values are redacted anywhere).
 _SECRET_ENV_RE = re.compile(r"(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)(?:$|_)", re.I)
@@ -85,88 +90,100 @@ _STRUCTURAL_KEYS = frozenset(
 _WALK_DEPTH = MAX_DEPTH + 36
 
 # ----------------------------------------------------------------------------- the scanner
+#
+# One pattern, applied with `re.sub` and one callback: the loop over matches runs in C. Every
+# alternative consumes exactly what it may replace, so the scan goes on after it; none re-reads
+# a long run after failing (see the module docstring).
 
-#: Key names worth a closer look end with one of these (checked by look-behind, case-insensitively).
-#: A bare `key` is not one: `sort_key`, `monkey` and `key=key=...` are not worth a look.
-_KEY_ENDINGS = (
-    "token", "secret", "password", "passwd", "pwd", "passphrase", "bearer", "authorization",
-    "credential", "credentials", "cookie", "signature", "sig",
-    *(f"{word}{sep}key" for word in ("api", "access", "secret", "private", "account") for sep in ("", "_", "-")),
-)
 _W = "A-Za-z0-9_-"  # the characters of a word, for key names and tokens
-#: Self-contained credentials: a fixed prefix, the shape's minimum length (so a too-short
-#: candidate fails after a few characters), then the rest of the run, possessively (never re-read).
-_CREDENTIALS = [
-    rf"(?P<jwt>eyJ[{_W}]{{7}}[{_W}]*+\.eyJ[{_W}]*+\.[{_W}]*+)",
-    rf"(?P<sg>SG\.[{_W}]{{16}}[{_W}]*+\.[{_W}]{{16}}[{_W}]*+)",
-    r"(?P<tok>(?:"
-    + "|".join(
-        [
-            rf"sk-[{_W}]{{16}}",
-            rf"[sr]k_(?:live|test)_[{_W}]{{10}}",
-            rf"gh[pousr]_[{_W}]{{20}}",
-            rf"github_pat_[{_W}]{{20}}",
-            rf"xox[a-z]-[{_W}]{{10}}",
-            r"A[KS]IA[0-9A-Z]{16}",
-            rf"AIza[{_W}]{{35}}",
-            rf"hf_[{_W}]{{30}}",
-            rf"glpat-[{_W}]{{20}}",
-            rf"npm_[{_W}]{{36}}",
-        ]
-    )
-    + rf")[{_W}]*+)",
-]
-#: What may follow `key:` / `key=` for the pair to be worth a look: an opening quote that is not
-#: at once closed, or the first character of a bare value.
+
+
+def _spelled(suffix: str) -> list[str]:
+    """How a suffix is written in a key: `apikey`, `api_key`, `api-key` (case is ignored later)."""
+    parts = {"apikey": ["api", "key"], "accesskey": ["access", "key"], "secretkey": ["secret", "key"],
+             "privatekey": ["private", "key"], "accountkey": ["account", "key"],
+             "sharedaccesskey": ["shared", "access", "key"],
+             "sharedaccesssignature": ["shared", "access", "signature"]}.get(suffix, [suffix])
+    return sorted({sep.join(parts) for sep in ("", "_", "-")})
+
+
+_KEY_ENDINGS = sorted({form for suffix in _SECRET_SUFFIXES for form in _spelled(suffix)})
+_SCHEME = r"(?:[Bb](?:earer|asic|EARER|ASIC)|[Tt](?:oken|OKEN))"
+_AUTH_VALUE = r"[A-Za-z0-9._~+/=-]{8}[A-Za-z0-9._~+/=-]*+"
+
+#: What may follow a key for the pair to be worth a look: `:` or `=`, then an opening quote that
+#: is not closed at once, or the first character of a bare value. (Checked before the endings.)
 _SEP_THEN_VALUE = (
-    r"""(?P<sep>\\?["']?[ \t]*+[:=][ \t]*+"""
-    r"""(?:\\"(?!\\")|\\'(?!\\')|"(?!["\n])|'(?!['\n])|(?=[^\s"'\\,;}&<>\[{(])))"""
+    r"""\\?["']?[ \t]*+[:=][ \t]*+"""
+    r"""(?:\\"(?!\\")|\\'(?!\\')|"(?!["\n])|'(?!['\n])|[^\s"'\\,;}&<>\[{(])"""
 )
-_MASTER = re.compile(
-    "|".join(
-        [
-            r"(?P<pem>-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY-----)",
-            r"(?P<url>://)",
-            # Everything else starts a word: one look-behind refuses the positions inside words.
-            rf"(?<![{_W}])(?:"
-            + "|".join(
-                [
-                    # A key name followed by a separator and a value, whose name ends like a
-                    # secret's (checked last: most words are not followed by a separator).
-                    rf"(?P<kv>[A-Za-z_][{_W}]*+(?={_SEP_THEN_VALUE})"
-                    + "(?i:" + "|".join(f"(?<={w})" for w in _KEY_ENDINGS) + "))",
-                    r"(?P<auth>(?:[Bb](?:earer|asic|EARER|ASIC)|[Tt](?:oken|OKEN))[ \t]++(?=[A-Za-z0-9._~+/=-]{8}))",
-                    *_CREDENTIALS,
-                ]
-            )
-            + ")",
-            r"(?P<b64>(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=]))",
-        ]
-    )
+#: Token shapes: the literal prefixes that tell them apart, and the pattern with the minimum length.
+_TOKEN_SHAPES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("sk-",), rf"sk-[{_W}]{{16}}"),
+    (("sk_live_", "sk_test_", "rk_live_", "rk_test_"), rf"[sr]k_(?:live|test)_[{_W}]{{10}}"),
+    (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), rf"gh[pousr]_[{_W}]{{20}}"),
+    (("github_pat_",), rf"github_pat_[{_W}]{{20}}"),
+    (("xox",), rf"xox[a-z]-[{_W}]{{10}}"),
+    (("AKIA", "ASIA"), r"A[KS]IA[0-9A-Z]{16}"),
+    (("AIza",), rf"AIza[{_W}]{{35}}"),
+    (("hf_",), rf"hf_[{_W}]{{30}}"),
+    (("glpat-",), rf"glpat-[{_W}]{{20}}"),
+    (("npm_",), rf"npm_[{_W}]{{36}}"),
 )
-#: The same credential shapes, for a word that the key-name rule looked at first (`sk-...key: 1`).
-_CREDENTIAL_AT = re.compile("|".join(_CREDENTIALS))
-_VALUE_PLAIN = re.compile(r"""[^\s"'\\,;}&<>]++""")
-_VALUE_WHOLE = re.compile(r"""[^\s"'\\;<>]++""")
-_VALUE_DQ = re.compile(r'(?:[^"\\\n]++|\\.)*+')
-_VALUE_SQ = re.compile(r"[^'\n]*+")
-_VALUE_ESCAPED = re.compile(r"""(?:[^\\\n]++|\\(?!["']))*+""")
-_AUTH_AT = re.compile(r"(?:[Bb](?:earer|asic|EARER|ASIC)|[Tt](?:oken|OKEN))[ \t]")
-_AUTH_VALUE = re.compile(r"[A-Za-z0-9._~+/=-]++")
-_PEM_END = re.compile(r"-----END[ A-Z0-9]{0,40}PRIVATE KEY-----")
-_USERINFO_STOP = re.compile(r"""[\s@"'<>]""")
+_TOKEN_PREFIXES = tuple(prefix for prefixes, _ in _TOKEN_SHAPES for prefix in prefixes)
+
+_PATTERN = "|".join(
+    [
+        # A PEM private key: to its END line, else (cut off) to the next blank line or key.
+        r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY-----"
+        r"(?:(?:[^-]++|-(?!----(?:END|BEGIN)))*+-----END[ A-Z0-9]{0,40}PRIVATE KEY-----"
+        r"|(?:[^\n-]++|-(?!----BEGIN)|\n(?!\n))*+)",
+        # scheme://user:PASSWORD@host (RFC 3986: no unencoded / ? # @ in the user part).
+        r"""(?P<url>://[^\s:/@?#"'<>]*+:[^\s/@?#"'<>]++@)""",
+        # Everything else starts a word: one look-behind refuses the positions inside words.
+        rf"(?<![{_W}])(?:"
+        + "|".join(
+            [
+                # key, separator, value. The separator is checked before the (28) endings: most
+                # words have none. Values: a whole Azure SAS (`SharedAccessSignature=sv=...&sig=...`,
+                # to the next `;`), escaped-quoted, quoted, `Bearer xyz`, or bare.
+                rf"(?P<kv>[A-Za-z_][{_W}]*+(?={_SEP_THEN_VALUE})"
+                + "(?i:" + "|".join(f"(?<={w})" for w in _KEY_ENDINGS) + ")"
+                + r"""\\?["']?[ \t]*+[:=][ \t]*+"""
+                + r"""(?:(?:(?<=ignature=)|(?<=IGNATURE=))[^\s"'\\;<>]++"""
+                + r"""|\\"(?:[^\\\n]++|\\(?!"))++"""
+                + r"""|\\'(?:[^\\\n]++|\\(?!'))++"""
+                + r"""|"(?:[^"\\\n]++|\\.)++"""
+                + r"""|'[^'\n]++"""
+                + rf"""|{_SCHEME}[ \t]++{_AUTH_VALUE}"""
+                + r"""|[^\s"'\\,;}&<>\[{(][^\s"'\\,;}&<>]*+))""",
+                rf"(?P<auth>{_SCHEME}[ \t]++{_AUTH_VALUE})",
+                # Self-contained credentials: a fixed prefix and the shape's minimum length (a
+                # too-short candidate fails after a few characters), then the rest, possessively.
+                rf"eyJ[{_W}]{{7}}[{_W}]*+\.eyJ[{_W}]*+\.[{_W}]*+",  # JWT
+                rf"SG\.[{_W}]{{16}}[{_W}]*+\.[{_W}]{{16}}[{_W}]*+",  # SendGrid
+                r"(?:" + "|".join(pattern for _, pattern in _TOKEN_SHAPES) + rf")[{_W}]*+",
+            ]
+        )
+        + ")",
+        # A 40-character base64 word: an AWS secret access key if an access key id is near.
+        r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])",
+    ]
+)
+#: Only three alternatives capture (the pattern runs faster with few groups); the callback tells
+#: the others apart by their first characters, which no two of them share.
+_MASTER = re.compile(_PATTERN)
+_KEY_SEP = re.compile(rf"""([A-Za-z_][{_W}]*+)(\\?["']?[ \t]*+[:=][ \t]*+)""")
+_SCHEME_AT = re.compile(rf"{_SCHEME}[ \t]++")
 _AWS_KEY_ID = re.compile(r"(?<![A-Za-z0-9])A[KS]IA[0-9A-Z]{16}(?![A-Za-z0-9])")
-_AWS_ID_BODY = re.compile(r"[0-9A-Z]{16}")
 _NOT_VALUES = frozenset({"null", "none", "true", "false"})
+
 
 @functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Does this key name hold a secret? `api_key`, `githubToken`, `AWS_SECRET_ACCESS_KEY`: yes;
     `max_tokens`, `token_count`, `sort_key`: no."""
-    if not name:
-        return False
-    words = [w for w in _WORD_SPLIT.split(_CAMEL.sub("_", name).lower()) if w]
-    return any("".join(words[-k:]) in _SECRET_WORDS for k in (1, 2, 3) if len(words) >= k)
+    return bool(name) and _NOT_NAME_CHARS.sub("", name.lower()).endswith(_SECRET_SUFFIXES)
 
 
 def secrets_from_environment(environ: dict[str, str] | None = None) -> list[str]:
@@ -175,157 +192,67 @@ def secrets_from_environment(environ: dict[str, str] | None = None) -> list[str]
     return [v for k, v in env.items() if _SECRET_ENV_RE.search(k) and len(v.strip()) >= 8]
 
 
-def _token_is_secret(token: str) -> bool:
-    """The pattern already checked the prefix and the minimum length; these are the last checks."""
-    if token.startswith(("AKIA", "ASIA")):
-        return len(token) == 20 and _AWS_ID_BODY.fullmatch(token, 4) is not None
-    if token.startswith("sk-"):  # `sk-learn-tutorial-basics` is a word, not a key
-        return any(c.isdigit() for c in token)
-    return True
-
-
-@functools.lru_cache(maxsize=1024)
-def _takes_whole_value(key: str) -> bool:
-    return "".join(_WORD_SPLIT.split(_CAMEL.sub("_", key).lower())) in _WHOLE_VALUE_NAMES
-
-
-def _auth_value_is_secret(value: str) -> bool:
-    """8+ characters and not a plain word ("token information" is prose, not a token)."""
-    return len(value) >= 8 and not (value.isalpha() and (value.islower() or value.istitle()))
+def _plain_word(value: str) -> bool:
+    """`information`, `Understanding`: prose after "token" or "basic", not a credential."""
+    return value.isalpha() and (value.islower() or value.istitle())
 
 
 def _looks_random(word: str) -> bool:
     return any(c.isupper() for c in word) and any(c.islower() for c in word) and any(c.isdigit() for c in word)
 
 
-class _Scan:
-    """One left-to-right pass over a text: pieces to keep and replacements, plus look-ahead caches."""
-
-    __slots__ = ("text", "out", "kept", "pem_end", "pem_end_from", "stop", "stop_from")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.out: list[str] = []
-        self.kept = 0  # text[:kept] is already in `out`
-        self.pem_end: re.Match[str] | None = None
-        self.pem_end_from = -1
-        self.stop = -1
-        self.stop_from = -1
-
-    def replace(self, start: int, end: int, with_: str = REDACTED) -> int:
-        self.out.append(self.text[self.kept : start])
-        self.out.append(with_)
-        self.kept = end
-        return end
-
-    def result(self) -> str:
-        if not self.out:
-            return self.text
-        self.out.append(self.text[self.kept :])
-        return "".join(self.out)
-
-    # -- handlers: each returns where the search goes on (always past the match's start)
-
-    def pem(self, m: re.Match[str]) -> int:
-        text, start = self.text, m.start()
-        if self.pem_end_from < 0 or (self.pem_end is not None and self.pem_end.start() < start):
-            self.pem_end = _PEM_END.search(text, start)
-            self.pem_end_from = start
-        if self.pem_end is not None:
-            return self.replace(start, self.pem_end.end())
-        blank = text.find("\n\n", m.end())  # a key cut off before its END line: hide what follows
-        return self.replace(start, len(text) if blank < 0 else blank)
-
-    def url(self, m: re.Match[str]) -> int:
-        text, begin = self.text, m.end()
-        if not (self.stop_from <= begin <= self.stop):
-            found = _USERINFO_STOP.search(text, begin)
-            self.stop, self.stop_from = (found.start() if found else len(text)), begin
-        stop = self.stop
-        if stop >= len(text) or text[stop] != "@":
-            return begin
-        user, colon, password = text[begin:stop].partition(":")
-        if not colon or not password or password == REDACTED or any(c in user for c in "/?#"):
-            return begin
-        return self.replace(begin + len(user) + 1, stop)
-
-    def kv(self, m: re.Match[str]) -> int:
-        text = self.text
-        key = m.group("kv")
-        if not is_secret_name(key):
-            token = _CREDENTIAL_AT.match(text, m.start())  # a credential that ends in `token` (read once more)
-            if token is None:
-                return m.end()
-            return max(_HANDLERS[token.lastgroup or ""](self, token), m.end())
-        sep = m.group("sep")
-        start = m.end("sep")
-        if _AUTH_AT.match(text, start):
-            return start  # `Authorization: Bearer xyz`: the scheme stays, the auth rule hides xyz
-        opened = sep[-1] if sep[-1] in "\"'" else ""
-        if opened and sep[-2:-1] == "\\":
-            value = _VALUE_ESCAPED.match(text, start)
-        elif opened == '"':
-            value = _VALUE_DQ.match(text, start)
-        elif opened == "'":
-            value = _VALUE_SQ.match(text, start)
-        else:
-            value = (_VALUE_WHOLE if _takes_whole_value(key) else _VALUE_PLAIN).match(text, start)
-        if value is None or value.end() == start:
-            return start
-        found = value.group()
-        if found == REDACTED or (not opened and found.lower() in _NOT_VALUES):
-            return value.end()
-        return self.replace(start, value.end())
-
-    def auth(self, m: re.Match[str]) -> int:
-        value = _AUTH_VALUE.match(self.text, m.end())
-        if value is not None and _auth_value_is_secret(value.group()):
-            return self.replace(value.start(), value.end())
-        return m.end()
-
-    def jwt(self, m: re.Match[str]) -> int:
-        return self.replace(m.start(), m.end())  # the pattern is the whole rule
-
-    def sg(self, m: re.Match[str]) -> int:
-        return self.replace(m.start(), m.end())
-
-    def tok(self, m: re.Match[str]) -> int:
-        if _token_is_secret(m.group()):
-            return self.replace(m.start(), m.end())
-        return m.end()
-
-    def b64(self, m: re.Match[str]) -> int:
-        word = m.group()
-        if _looks_random(word):
-            near = _AWS_KEY_ID.search(self.text, max(0, m.start() - 300), min(len(self.text), m.end() + 300))
-            if near is not None:
-                return self.replace(m.start(), m.end())
-        return m.end()
+def _replace(m: re.Match[str]) -> str:
+    """The replacement for one match of `_MASTER`: the match itself where it is not a secret."""
+    found = m.group()
+    kind = m.lastgroup
+    if kind == "kv":
+        return _key_value(found)
+    if kind == "auth":
+        scheme = _SCHEME_AT.match(found)
+        assert scheme is not None
+        return found if _plain_word(found[scheme.end():]) else found[: scheme.end()] + REDACTED
+    if kind == "url":
+        user, _, password = found[3:-1].partition(":")
+        return found if password == REDACTED else f"://{user}:{REDACTED}@"
+    first = found[0]
+    if first == "-" or found.startswith(("eyJ", "SG.")) and "." in found:
+        return REDACTED  # PEM, JWT, SendGrid: the pattern is the whole rule
+    if found.startswith(_TOKEN_PREFIXES) and not (len(found) == 40 and found.startswith(("AKIA", "ASIA"))):
+        if found.startswith(("AKIA", "ASIA")):
+            return REDACTED if len(found) == 20 else found
+        if found.startswith("sk-") and not any(c.isdigit() for c in found):
+            return found  # `sk-learn-tutorial-basics` is a word, not a key
+        return REDACTED
+    # A 40-character base64 word.
+    if _looks_random(found):
+        text, start, end = m.string, m.start(), m.end()
+        if _AWS_KEY_ID.search(text, max(0, start - 300), min(len(text), end + 300)) is not None:
+            return REDACTED
+    return found
 
 
-_HANDLERS = {
-    "pem": _Scan.pem,
-    "url": _Scan.url,
-    "kv": _Scan.kv,
-    "auth": _Scan.auth,
-    "jwt": _Scan.jwt,
-    "sg": _Scan.sg,
-    "tok": _Scan.tok,
-    "b64": _Scan.b64,
-}
+def _key_value(found: str) -> str:
+    """`key` + separator + value, the key already known to name a secret: hide the value."""
+    head = _KEY_SEP.match(found)
+    assert head is not None
+    key, sep = head.group(1), head.group(2)
+    value = found[head.end():]
+    for quote in ('\\"', "\\'", '"', "'"):
+        if value.startswith(quote):
+            if value[len(quote):] == REDACTED:
+                return found
+            return key + sep + quote + REDACTED
+    scheme = _SCHEME_AT.match(value)
+    if scheme is not None:  # `Authorization: Bearer xyz`: the scheme stays
+        return found if _plain_word(value[scheme.end():]) else key + sep + value[: scheme.end()] + REDACTED
+    if value == REDACTED or value.lower() in _NOT_VALUES:
+        return found
+    return key + sep + REDACTED
 
 
 def redact_patterns(text: str) -> str:
     """Hide every credential shape and every secret-named value in `text` (one linear pass)."""
-    search = _MASTER.search
-    m = search(text)
-    if m is None:
-        return text
-    scan = _Scan(text)
-    while m is not None:
-        pos = _HANDLERS[m.lastgroup or ""](scan, m)
-        m = search(text, max(pos, m.start() + 1))
-    return scan.result()
+    return _MASTER.sub(_replace, text)
 
 
 class Redactor:
