@@ -244,3 +244,13 @@ def test_redacting_a_whole_run_state_is_json_safe_with_a_hostile_key() -> None:
     out = Redactor(include_environment=False).run_state(state)
     assert out["tools"][0]["tool_args"] == {"a_" * 5000 + "token": R, "path": "notes.txt"}
     json.dumps(out)
+
+
+async def test_worker_threads_get_the_same_answers_as_the_event_loop() -> None:
+    """The store redacts off the event loop (`asyncio.to_thread`): shared patterns and caches hold."""
+    import asyncio
+
+    texts = [given for _, given, _ in SHAPES] * 10 + [h for _, h, _ in HOSTILE[:4]]
+    redactor = Redactor(include_environment=False)
+    expected = [redactor.text(t) for t in texts]
+    assert await asyncio.gather(*(asyncio.to_thread(redactor.text, t) for t in texts)) == expected

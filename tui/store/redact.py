@@ -176,6 +176,7 @@ _MASTER = re.compile(_PATTERN)
 _KEY_SEP = re.compile(rf"""([A-Za-z_][{_W}]*+)(\\?["']?[ \t]*+[:=][ \t]*+)""")
 _SCHEME_AT = re.compile(rf"{_SCHEME}[ \t]++")
 _AWS_KEY_ID = re.compile(r"(?<![A-Za-z0-9])A[KS]IA[0-9A-Z]{16}(?![A-Za-z0-9])")
+_DIGIT = re.compile(r"[0-9]")
 _NOT_VALUES = frozenset({"null", "none", "true", "false"})
 
 
@@ -198,7 +199,7 @@ def _plain_word(value: str) -> bool:
 
 
 def _looks_random(word: str) -> bool:
-    return any(c.isupper() for c in word) and any(c.islower() for c in word) and any(c.isdigit() for c in word)
+    return word.lower() != word and word.upper() != word and _DIGIT.search(word) is not None
 
 
 def _replace(m: re.Match[str]) -> str:
@@ -223,12 +224,20 @@ def _replace(m: re.Match[str]) -> str:
         if found.startswith("sk-") and not any(c.isdigit() for c in found):
             return found  # `sk-learn-tutorial-basics` is a word, not a key
         return REDACTED
-    # A 40-character base64 word.
-    if _looks_random(found):
-        text, start, end = m.string, m.start(), m.end()
+    # A 40-character base64 word: an AWS secret next to its key id, else left alone.
+    text = m.string
+    if _mentions_aws_key_ids(text) and _looks_random(found):
+        start, end = m.start(), m.end()
         if _AWS_KEY_ID.search(text, max(0, start - 300), min(len(text), end + 300)) is not None:
             return REDACTED
     return found
+
+
+@functools.lru_cache(maxsize=8)
+def _mentions_aws_key_ids(text: str) -> bool:
+    """Once per text (a str caches its hash): most texts hold no key id, so no 40-character word
+    in them needs a closer look."""
+    return "AKIA" in text or "ASIA" in text
 
 
 def _key_value(found: str) -> str:
