@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from .policy import Effect, SavesRules
 from .run import RunOutput, ToolExecution
 
 if TYPE_CHECKING:
@@ -50,13 +51,13 @@ class DecisionError(ValueError):
         self.field_errors = field_errors or {}
 
 
-def _save_rule(agent: "Agent", tool_name: str, effect: str) -> bool:
+def _save_rule(agent: "Agent", tool_name: str, effect: Effect) -> bool:
     """Save an "always" rule when the policy keeps a rules file. False: only the session can remember it."""
-    save = getattr(agent.policy, "save_rule", None)
-    if save is None or getattr(agent.policy, "path", None) is None:
+    policy = agent.policy
+    if not isinstance(policy, SavesRules) or policy.path is None:
         return False
     try:
-        save(tool_name, effect)
+        policy.save_rule(tool_name, effect)
     except Exception as exc:  # e.g. the rules file is not writable
         raise DecisionError(f"Could not save the rule: {exc}. Use a (this session) instead.") from exc
     return True

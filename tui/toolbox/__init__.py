@@ -4,14 +4,15 @@
     agent = Agent(model=..., tools=builtin_tools(settings))
 
 Each tool reads its settings (`hn_base_url`, `workspace`, `outbox`, `smtp_*`) when it is called:
-from the Settings object given to `builtin_tools`, or, for the module-level tool objects and
-`builtin_tools()` without settings, from the current configuration (config TOML + HITL_TUI_*).
+from the settings object given to `builtin_tools` (the app's Settings is one), or, for the
+module-level tool objects and `builtin_tools()` without settings, from the defaults and the
+HITL_TUI_* environment variables (see settings.py). The toolbox imports nothing of the app.
 """
 
 from __future__ import annotations
 
 from tui.agent.tools import Function
-from tui.config import Settings
+from .settings import ToolboxSettings
 
 from .email import make_send_email, send_email
 from .files import list_workspace, make_file_tools, read_file, write_file
@@ -19,8 +20,8 @@ from .hackernews import get_top_hackernews_stories, make_get_top_hackernews_stor
 from .shell import run_shell_command
 
 
-def builtin_tools(settings: Settings | None = None) -> list[Function]:
-    """Every built-in tool, bound to `settings` (None: the current configuration, read per call).
+def builtin_tools(settings: ToolboxSettings | None = None) -> list[Function]:
+    """Every built-in tool, bound to `settings` (None: the environment, read per call).
 
     Order: get_top_hackernews_stories (confirmation), send_email (user input: to_address),
     write_file (confirmation), read_file, list_workspace (ungated), run_shell_command (external).
