@@ -41,7 +41,7 @@ def build_model(settings: Settings) -> Model:
 
 def _describe(obj: object) -> str:
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
-    return f"{type(obj).__name__} {name}" if name else repr(obj)[:80]
+    return f"{type(obj).__name__} {name or repr(obj)[:60]}"
 
 
 def _collect_tools(obj: object, origin: str) -> list[Function]:
@@ -150,7 +150,8 @@ def build_agent(
         store=store,
         policy=policy,
     )
-    agent.tool_specs = list(tool_specs or [])
+    # Recorded in each run (so `hitl-tui resume` loads the same tools), with file paths made absolute.
+    agent.tool_specs = [canonical_spec(spec) for spec in tool_specs or []]
     return agent
 
 

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
 if TYPE_CHECKING:
+    from ..app import HitlApp
     from ..config import Settings
     from ..store import RunStore
 
@@ -180,18 +181,41 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(args)
     if args.command == "resume":
+        return _run_dashboard(_resume(args, settings))
+    return _run_dashboard(_dashboard(args, settings))
+
+
+def _run_dashboard(app: HitlApp) -> int:
+    tune_gc()
+    app.run()
+    return app.return_code or 0
+
+
+def dashboard_for(argv: Sequence[str]) -> HitlApp:
+    """The dashboard `hitl-tui ARGV` would run (`hitl-tui` or `hitl-tui resume RUN`), not yet running.
+
+    Exits (SystemExit with a message on stderr) where `hitl-tui` would.
+    """
+    args = build_parser().parse_args(argv)
+    settings = _settings(args)
+    if args.command == "resume":
         return _resume(args, settings)
-    return _launch(args, settings)
+    if args.command is not None:
+        raise ValueError(f"`hitl-tui {args.command}` does not open the dashboard")
+    return _dashboard(args, settings)
 
 
-def _resume(args: argparse.Namespace, settings: Settings) -> int:
-    """Open the dashboard on a stored run, by default with the model, base URL and tools it used."""
+def _resume(args: argparse.Namespace, settings: Settings) -> HitlApp:
+    """The dashboard on a stored run, by default with the model, base URL and tools the run used.
+
+    Flags given on the command line win over what the run recorded; the run's record wins over
+    the config file and the environment (the run is what the user is continuing).
+    """
     store = _open_store(settings, read_only=True)
     run = store.load_run(args.run_id)
     if run is None:
         _fail(f"no run {args.run_id!r} in {settings.db} (`hitl-tui history` lists the runs)")
-    given = lambda name: getattr(args, name, None) is not None  # noqa: E731 - a flag on the command line
-    if not (given("model") or given("base_url") or args.demo):
+    if not (args.model is not None or args.base_url is not None or args.demo):
         if run.model == DEMO_MODEL_ID and run.base_url is None:
             args.demo = True
         else:
@@ -199,13 +223,13 @@ def _resume(args: argparse.Namespace, settings: Settings) -> int:
             settings.base_url = run.base_url or settings.base_url
     if args.tools is None and run.tool_specs:
         args.tools = list(run.tool_specs)
-    return _launch(args, settings, store=store, resume_run_id=run.run_id)
+    return _dashboard(args, settings, store=store, resume_run_id=run.run_id)
 
 
-def _launch(
+def _dashboard(
     args: argparse.Namespace, settings: Settings, *, store: RunStore | None = None, resume_run_id: str | None = None
-) -> int:
-    from ..bootstrap import ToolLoadError, build_app_parts, canonical_spec
+) -> HitlApp:
+    from ..bootstrap import ToolLoadError, build_app_parts
     from ..config import config_path
 
     if args.demo:
@@ -215,7 +239,7 @@ def _launch(
         parts = build_app_parts(
             settings,
             store=store,
-            tool_specs=[canonical_spec(spec) for spec in args.tools or []],
+            tool_specs=args.tools,
             builtin_tools=not args.no_builtin_tools,
             force_demo=args.demo,
         )
@@ -223,7 +247,7 @@ def _launch(
         _fail(str(exc), code=2)
     from ..app import HitlApp
 
-    app = HitlApp(
+    return HitlApp(
         settings,
         agent=parts.agent,
         store=parts.store,
@@ -231,9 +255,6 @@ def _launch(
         resume_run_id=resume_run_id,
         settings_file=config_path(),
     )
-    tune_gc()
-    app.run()
-    return app.return_code or 0
 
 
 def tune_gc() -> None:
