@@ -41,7 +41,7 @@ def build_model(settings: Settings) -> Model:
 
 def _describe(obj: object) -> str:
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
-    return f"{type(obj).__name__} {name or repr(obj)[:60]}"
+    return f"{name!r}" if callable(obj) and name else f"{type(obj).__name__} {repr(obj)[:60]}"
 
 
 def _collect_tools(obj: object, origin: str) -> list[Function]:
