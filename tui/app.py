@@ -1,7 +1,9 @@
 """HitlApp: the dashboard application. Wiring (settings, store, agent), global keys, command palette.
 
-`HitlApp()` with no arguments is the default dashboard: it loads the settings, opens the history
-database and builds the agent from them. Tests and embedders pass their own `agent` (and `store`).
+`HitlApp()` with no arguments is the default dashboard: it loads the settings and asks the factory
+(`tui.bootstrap.build_app_parts`) for the store and the agent. Tests, embedders and `hitl-tui`
+pass their own `agent` (and `store`). Process-wide settings (GC thresholds) belong to the entry
+point (`tui.cli`), not to an App that may be embedded.
 """
 
 from __future__ import annotations

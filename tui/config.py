@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-import tomlkit
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
@@ -152,6 +151,8 @@ def save_setting(name: str, value: Any, *, path: Path | None = None) -> Path:
     crash never leaves half a file, and it is private to the user (0600): it may name servers
     and accounts.
     """
+    import tomlkit  # only when a setting is saved: it stays off the start-up path
+
     if name not in Settings.model_fields:
         raise ValueError(f"unknown setting {name!r}")
     path = path or config_path()
