@@ -56,6 +56,13 @@ def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(args, default=lambda o: o.value if isinstance(o, Enum) else str(o)))
 
 
+def _served_at(model: Model) -> str | None:
+    """Where the model is served, for the run's record (which must never stop the run itself)."""
+    if isinstance(model, ServedModel) and model.base_url is not None:
+        return str(model.base_url)
+    return None
+
+
 def _dumps(args: dict[str, Any]) -> str:
     return json.dumps(_jsonable(args), ensure_ascii=False, sort_keys=True)
 
@@ -176,7 +183,7 @@ class Agent:
             session_id=session_id or self.session_id,
             agent_name=self.name,
             model=self.model.id,
-            base_url=self.model.base_url if isinstance(self.model, ServedModel) else None,
+            base_url=_served_at(self.model),
             tool_specs=list(self.tool_specs),
             input=prompt,
         )
