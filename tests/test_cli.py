@@ -1,8 +1,8 @@
 """`hitl-tui` on the command line: global flags, resume defaults, read-only commands, bad input.
 
 The commands run as a user runs them (`python -m tui ...` in a subprocess, in the isolated HOME of
-the root conftest); the dashboard a command would open is built with `dashboard_for(argv)` and
-inspected without running it.
+the root conftest); what the dashboard of a command would run on is built with
+`launch_for(argv).parts()` (the factory the app uses) and inspected without starting the app.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from chatserver import ChatServer, call, text, tools
 
 from tui.agent.models import DemoModel, OpenAIChat
 from tui.bootstrap import build_agent
-from tui.cli import dashboard_for
+from tui.cli import launch_for
 from tui.config import load_settings
 from tui.store import RunStore
 
@@ -78,13 +78,14 @@ def test_a_db_flag_before_the_subcommand_is_honoured(tmp_path: Path) -> None:
 def test_model_base_url_and_tools_before_resume_are_honoured(tmp_path: Path) -> None:
     (tmp_path / "my_tools.py").write_text(USER_TOOLS)
     run_id = record_run(default_db())
-    app = dashboard_for(
+    launch = launch_for(
         ["--base-url", "http://127.0.0.1:9/v1", "--model", "x", "--tools", str(tmp_path / "my_tools.py"), "resume", run_id]
     )
-    assert isinstance(app.agent.model, OpenAIChat)
-    assert (app.agent.model.id, app.agent.model.base_url) == ("x", "http://127.0.0.1:9/v1")
-    assert "launch_rocket" in app.agent.functions
-    assert app.resume_run_id == run_id
+    agent = launch.parts().agent
+    assert isinstance(agent.model, OpenAIChat)
+    assert (agent.model.id, agent.model.base_url) == ("x", "http://127.0.0.1:9/v1")
+    assert "launch_rocket" in agent.functions
+    assert launch.resume_run_id == run_id
 
 
 async def test_a_run_records_its_model_base_url_and_tools_and_resume_defaults_to_them(
@@ -95,28 +96,30 @@ async def test_a_run_records_its_model_base_url_and_tools_and_resume_defaults_to
     with ChatServer([tools(call("launch_rocket", {"target": "moon"}))]) as server:
         # Started with a relative path: the run records where the file is, to load it from anywhere.
         monkeypatch.chdir(tmp_path)
-        app = dashboard_for(["--model", "served-model", "--base-url", server.url, "--tools", "my_tools.py"])
+        agent = launch_for(["--model", "served-model", "--base-url", server.url, "--tools", "my_tools.py"]).parts().agent
         monkeypatch.chdir(Path(__file__).parent)
-        run = await app.agent.arun("Launch a rocket to the moon")
+        run = await agent.arun("Launch a rocket to the moon")
         assert run.is_paused
         stored = RunStore(default_db()).load_run(run.run_id)
         assert stored is not None
         assert (stored.model, stored.base_url, stored.tool_specs) == ("served-model", server.url, [str(tools_file)])
 
         # `resume RUN` with no flags: the same model, server and tools, whatever the config says.
-        resumed = dashboard_for(["resume", run.run_id])
-        assert isinstance(resumed.agent.model, OpenAIChat)
-        assert (resumed.agent.model.id, resumed.agent.model.base_url) == ("served-model", server.url)
-        assert "launch_rocket" in resumed.agent.functions
+        resumed = launch_for(["resume", run.run_id])
+        assert resumed.resume_run_id == run.run_id
+        resumed_agent = resumed.parts().agent
+        assert isinstance(resumed_agent.model, OpenAIChat)
+        assert (resumed_agent.model.id, resumed_agent.model.base_url) == ("served-model", server.url)
+        assert "launch_rocket" in resumed_agent.functions
         # A flag still wins over the record.
-        assert dashboard_for(["resume", run.run_id, "--model", "other"]).agent.model.id == "other"
+        assert launch_for(["resume", run.run_id, "--model", "other"]).parts().agent.model.id == "other"
 
 
 def test_resume_of_a_demo_run_stays_on_the_demo_model_when_an_api_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     run_id = record_run(default_db())
     monkeypatch.setenv("HITL_TUI_MODEL", "gpt-4o-mini")
-    assert isinstance(dashboard_for(["resume", run_id]).agent.model, DemoModel)
-    assert isinstance(dashboard_for([]).agent.model, OpenAIChat)
+    assert isinstance(launch_for(["resume", run_id]).parts().agent.model, DemoModel)
+    assert isinstance(launch_for([]).parts().agent.model, OpenAIChat)
 
 
 # ----------------------------------------------------------------------------- clear failures
@@ -164,9 +167,9 @@ def test_a_rules_file_of_the_wrong_shape_is_a_clear_error(tmp_path: Path, conten
     assert done.returncode == 2
     assert complaint in done.stderr and "Traceback" not in done.stderr
     # At start-up: rules off, with the same message (the app shows it; it does not crash).
-    app = dashboard_for(["--rules", str(rules)])
-    assert complaint in (app.agent.policy.error or "")
-    assert app.agent.policy.rules == []
+    policy = launch_for(["--rules", str(rules)]).parts().agent.policy
+    assert complaint in (policy.error or "")
+    assert policy.rules == []
 
 
 def test_tools_that_are_not_tools_are_refused_clearly(tmp_path: Path) -> None:

@@ -95,9 +95,6 @@ class HitlApp(App[None]):
             is_demo=self.is_demo,
             id="dashboard",
         )
-        if self.settings.keymap:
-            # The user's keys for binding ids (`[keymap]` in config.toml), as Posting does.
-            self.set_keymap(self.settings.keymap)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -111,6 +108,9 @@ class HitlApp(App[None]):
                 self.theme = self.settings.theme
             else:
                 self.notify(f"Unknown theme {self.settings.theme!r}; using {self.theme}.", severity="warning", markup=False)
+        if self.settings.keymap:
+            # The user's keys for binding ids (`[keymap]` in config.toml), as Posting does.
+            self.set_keymap(self.settings.keymap)
         if self._store_problem:
             self.notify(self._store_problem, severity="error", markup=False, timeout=10)
         rules_error = getattr(self.agent.policy, "error", None)

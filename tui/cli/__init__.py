@@ -6,10 +6,11 @@ import argparse
 import gc
 import os
 import sys
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
 if TYPE_CHECKING:
-    from ..app import HitlApp
+    from ..bootstrap import AppParts
     from ..config import Settings
     from ..store import RunStore
 
@@ -182,30 +183,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(args)
     if args.command == "resume":
         return _run_dashboard(_resume(args, settings))
-    return _run_dashboard(_dashboard(args, settings))
+    return _run_dashboard(_launch(args, settings))
 
 
-def _run_dashboard(app: HitlApp) -> int:
-    tune_gc()
-    app.run()
-    return app.return_code or 0
+@dataclass
+class Launch:
+    """What `hitl-tui` (or `hitl-tui resume RUN`) opens the dashboard with, decided from the flags."""
+
+    settings: Settings
+    tool_specs: list[str] = field(default_factory=list)
+    builtin_tools: bool = True
+    force_demo: bool = False
+    store: RunStore | None = None
+    resume_run_id: str | None = None
+
+    def parts(self) -> AppParts:
+        """The agent and store this launch gives the dashboard (raises ToolLoadError)."""
+        from ..bootstrap import build_app_parts
+
+        return build_app_parts(
+            self.settings,
+            store=self.store,
+            tool_specs=self.tool_specs,
+            builtin_tools=self.builtin_tools,
+            force_demo=self.force_demo,
+        )
 
 
-def dashboard_for(argv: Sequence[str]) -> HitlApp:
-    """The dashboard `hitl-tui ARGV` would run (`hitl-tui` or `hitl-tui resume RUN`), not yet running.
-
-    Exits (SystemExit with a message on stderr) where `hitl-tui` would.
-    """
+def launch_for(argv: Sequence[str]) -> Launch:
+    """How `hitl-tui ARGV` would open the dashboard. Exits (SystemExit, message on stderr) where
+    `hitl-tui` would."""
     args = build_parser().parse_args(argv)
     settings = _settings(args)
     if args.command == "resume":
         return _resume(args, settings)
     if args.command is not None:
         raise ValueError(f"`hitl-tui {args.command}` does not open the dashboard")
-    return _dashboard(args, settings)
+    return _launch(args, settings)
 
 
-def _resume(args: argparse.Namespace, settings: Settings) -> HitlApp:
+def _resume(args: argparse.Namespace, settings: Settings) -> Launch:
     """The dashboard on a stored run, by default with the model, base URL and tools the run used.
 
     Flags given on the command line win over what the run recorded; the run's record wins over
@@ -223,38 +240,46 @@ def _resume(args: argparse.Namespace, settings: Settings) -> HitlApp:
             settings.base_url = run.base_url or settings.base_url
     if args.tools is None and run.tool_specs:
         args.tools = list(run.tool_specs)
-    return _dashboard(args, settings, store=store, resume_run_id=run.run_id)
+    return _launch(args, settings, store=store, resume_run_id=run.run_id)
 
 
-def _dashboard(
+def _launch(
     args: argparse.Namespace, settings: Settings, *, store: RunStore | None = None, resume_run_id: str | None = None
-) -> HitlApp:
-    from ..bootstrap import ToolLoadError, build_app_parts
-    from ..config import config_path
-
+) -> Launch:
     if args.demo:
         settings.model = None
         settings.base_url = None
+    return Launch(
+        settings=settings,
+        tool_specs=list(args.tools or []),
+        builtin_tools=not args.no_builtin_tools,
+        force_demo=args.demo,
+        store=store,
+        resume_run_id=resume_run_id,
+    )
+
+
+def _run_dashboard(launch: Launch) -> int:
+    from ..app import HitlApp
+    from ..bootstrap import ToolLoadError
+    from ..config import config_path
+
     try:
-        parts = build_app_parts(
-            settings,
-            store=store,
-            tool_specs=args.tools,
-            builtin_tools=not args.no_builtin_tools,
-            force_demo=args.demo,
+        # The app asks the factory (tui.bootstrap.build_app_parts) for its agent and store.
+        app = HitlApp(
+            launch.settings,
+            store=launch.store,
+            tool_specs=launch.tool_specs,
+            builtin_tools=launch.builtin_tools,
+            force_demo=launch.force_demo,
+            resume_run_id=launch.resume_run_id,
+            settings_file=config_path(),
         )
     except ToolLoadError as exc:
         _fail(str(exc), code=2)
-    from ..app import HitlApp
-
-    return HitlApp(
-        settings,
-        agent=parts.agent,
-        store=parts.store,
-        store_problem=parts.store_problem,
-        resume_run_id=resume_run_id,
-        settings_file=config_path(),
-    )
+    tune_gc()
+    app.run()
+    return app.return_code or 0
 
 
 def tune_gc() -> None:
