@@ -1,9 +1,10 @@
 """HitlApp: the dashboard application. Wiring (settings, store, agent), global keys, command palette.
 
 `HitlApp()` with no arguments is the default dashboard: it loads the settings and asks the factory
-(`tui.bootstrap.build_app_parts`) for the store and the agent. Tests, embedders and `hitl-tui`
-pass their own `agent` (and `store`). Process-wide settings (GC thresholds) belong to the entry
-point (`tui.cli`), not to an App that may be embedded.
+(`tui.bootstrap.build_app_parts`) for the store and the agent; `hitl-tui` passes its settings,
+tool specs and store the same way. Tests and embedders pass their own `agent` (and `store`).
+Process-wide settings (GC thresholds) belong to the entry point (`tui.cli`), not to an App that
+may be embedded.
 """
 
 from __future__ import annotations
@@ -63,7 +64,6 @@ class HitlApp(App[None]):
         force_demo: bool = False,
         deterministic: bool = False,
         settings_file: Path | None = None,
-        store_problem: str | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings if settings is not None else load_settings()
@@ -72,7 +72,7 @@ class HitlApp(App[None]):
         self.auto_open = self.settings.auto_open_modals
         #: Where a theme the user picks is saved (None: not saved; `hitl-tui` passes the config file).
         self.settings_file = settings_file
-        self._store_problem: str | None = store_problem
+        self._store_problem: str | None = None
         if agent is not None:
             self.agent = agent
             self.store = store if store is not None else agent.store

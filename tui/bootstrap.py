@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .agent import Agent, Policy
 from .agent.models import DemoModel, OpenAIChat
 from .agent.models.base import Model
-from .agent.tools import Function, as_function
+from .agent.tools import Function
 from .config import Settings
 
 if TYPE_CHECKING:

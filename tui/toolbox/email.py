@@ -146,7 +146,7 @@ def send_via_smtp(msg: EmailMessage, settings: ToolboxSettings) -> None:
         raise ToolError(f"{where} refused some recipients: {refused}.")
 
 
-def _smtp_text(exc: Exception) -> str:
+def _smtp_text(exc: Exception | tuple[int, bytes]) -> str:
     code = getattr(exc, "smtp_code", None)
     error = getattr(exc, "smtp_error", b"")
     if isinstance(exc, tuple):  # entries of SMTPRecipientsRefused.recipients are (code, msg)
