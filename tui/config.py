@@ -17,7 +17,7 @@ import tempfile
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, ValidationError
@@ -63,6 +63,13 @@ class Settings(ToolboxSettings):
         default_factory=dict,
         description="Binding id -> keys, e.g. {'app.history' = 'f3'}; applied with App.set_keymap.",
     )
+    # --- approvals inbox (issue 10)
+    approver: str | None = Field(None, description="Name recorded with every decision made in the dashboard (default: user@host).")
+    webhook_url: str | None = Field(None, description="POST a JSON notice here when a call starts waiting (ntfy, chat tools); never blocks a run.")
+    desktop_notifications: Literal["auto", "osc9", "osc777", "off"] = Field(
+        "auto", description="Desktop notification when a call starts waiting: auto-detect the terminal, force OSC 9 / OSC 777, or off."
+    )
+    inbox_poll: float = Field(0.5, description="Seconds between the dashboard's looks at the store for other processes' pending calls.")
 
     @property
     def api_key(self) -> str | None:

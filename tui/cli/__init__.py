@@ -38,6 +38,8 @@ examples:
   hitl-tui history --status paused           runs waiting for a decision
   hitl-tui resume RUN_ID                     open the dashboard on a paused run
   hitl-tui export RUN_ID --format md         a readable transcript
+  hitl-tui pending                           calls that wait for a decision, from every process
+  hitl-tui approve ID | reject ID --reason T decide one by its id (input ID f=v, result ID TEXT)
   hitl-tui demo                              both flows on this terminal, offline, no dashboard
 """
 
@@ -110,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .demo import add_arguments as add_demo_arguments
 
     add_demo_arguments(p)
+    from .inbox import add_subcommands as add_inbox_subcommands
+
+    add_inbox_subcommands(sub, lambda q: _common(q, sub=True))
     return parser
 
 
@@ -165,6 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .history import export_command
 
         return export_command(_open_store(settings, read_only=True), args.run_id, args.format)
+    if args.command in ("pending", "approve", "reject", "input", "result"):
+        from .inbox import main as inbox_main
+
+        # Deciding needs calls that wait: a database that does not exist has none (never create it).
+        return inbox_main(args, _open_store(settings, read_only=True), settings)
     if args.command == "rules":
         if args.rules_command == "path":
             print(settings.rules)
