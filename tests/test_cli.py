@@ -135,7 +135,14 @@ def test_resume_of_an_unknown_run_exits_with_a_message_and_no_dashboard() -> Non
 
 def test_read_only_commands_never_create_a_database(tmp_path: Path) -> None:
     typo = tmp_path / "typo.db"
-    for args in (["history", "--db", str(typo)], ["--db", str(typo), "history"], ["export", "run_x", "--db", str(typo)], ["resume", "run_x", "--db", str(typo)]):
+    for args in (
+        ["history", "--db", str(typo)],
+        ["--db", str(typo), "history"],
+        ["export", "run_x", "--db", str(typo)],
+        ["resume", "run_x", "--db", str(typo)],
+        ["--db", str(typo), "pending"],
+        ["approve", "req_x", "--db", str(typo)],
+    ):
         done = hitl(*args)
         assert done.returncode == 1, args
         assert f"no history database at {typo}" in done.stderr
