@@ -16,7 +16,7 @@ from ui_support import WIDE, make_app, settle, type_text
 from tui.agent import Agent, tool
 from tui.agent.approvals import ApprovalsCore
 from tui.agent.decisions import Decision
-from tui.agent.demo import run_prompt
+from tui.cli.demo import run_prompt
 from tui.agent.models import DemoModel
 from tui.agent.run import utcnow
 from tui.screens.confirm_modal import ConfirmModal

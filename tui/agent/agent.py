@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import socket
+from enum import Enum
 from typing import Any, AsyncIterator, Iterator, Protocol, Sequence
 
 from .bounds import bound_value, clean_text
@@ -41,7 +42,7 @@ from .events import (
     ToolCallCompleted,
     ToolCallStarted,
 )
-from .models.base import Model, ModelError, ModelResponse
+from .models.base import Model, ModelError, ModelResponse, ServedModel
 from .policy import Policy
 from .run import Message, RunOutput, RunStatus, ToolExecution, new_id, to_text, utcnow
 from .tools import Function, ToolError, as_function
@@ -85,7 +86,14 @@ class StoreFailure(RuntimeError):
 
 
 def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(args, default=lambda o: getattr(o, "value", str(o))))
+    return json.loads(json.dumps(args, default=lambda o: o.value if isinstance(o, Enum) else str(o)))
+
+
+def _served_at(model: Model) -> str | None:
+    """Where the model is served, for the run's record (which must never stop the run itself)."""
+    if isinstance(model, ServedModel) and model.base_url is not None:
+        return str(model.base_url)
+    return None
 
 
 def _dumps(args: dict[str, Any]) -> str:
@@ -169,15 +177,17 @@ class Agent:
             if f.name in self.functions:
                 raise ValueError(f"two tools are named {f.name!r}; tool names must be unique")
             self.functions[f.name] = f
-        if isinstance(instructions, (list, tuple)):
-            instructions = "\n".join(instructions)
-        self.instructions = instructions
+        self.instructions: str | None = (
+            instructions if instructions is None or isinstance(instructions, str) else "\n".join(instructions)
+        )
         self.markdown = markdown
         self.store = store
         self.policy = policy if policy is not None else Policy()
         self.name = name
         self.session_id = session_id or new_id("ses_")
         self.max_turns = max_turns
+        #: How the tools were named on the command line (`--tools` specs); recorded in each run.
+        self.tool_specs: list[str] = []
         #: Who this agent's people are in the ledger (`user@host` unless told otherwise).
         self.approver = approver or default_approver()
         #: The latest run (Agno compatibility: `agent.run_response`, `agent.is_paused`).
@@ -217,7 +227,9 @@ class Agent:
         run = RunOutput(
             session_id=session_id or self.session_id,
             agent_name=self.name,
-            model=getattr(self.model, "id", None),
+            model=self.model.id,
+            base_url=_served_at(self.model),
+            tool_specs=list(self.tool_specs),
             input=prompt,
         )
         run.messages.append(Message(role="user", content=prompt))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
 
 from .decisions import Decision, DecisionError, apply_decision, default_approver
 from .run import RunOutput, RunStatus, ToolExecution, utcnow
@@ -40,6 +40,7 @@ Key = tuple[str, str]
 SCOPED_ACTIONS = frozenset({"allow_run", "allow_session", "allow_always", "deny_session", "deny_always"})
 
 
+@runtime_checkable
 class InboxStore(Protocol):
     """What the core needs from a store to see and decide other processes' runs.
 
@@ -383,9 +384,12 @@ class ApprovalsCore:
 
     @property
     def has_inbox(self) -> bool:
-        return self.store is not None and all(
-            callable(getattr(self.store, name, None)) for name in ("pending_requests", "change_token", "decide")
-        )
+        return self.inbox is not None
+
+    @property
+    def inbox(self) -> InboxStore | None:
+        """The store as an inbox (None: no store, or one without an inbox)."""
+        return self.store if isinstance(self.store, InboxStore) else None
 
     def poll(self) -> bool:
         """Re-read the store's inbox when it changed. True when what waits may have changed.
@@ -393,9 +397,10 @@ class ApprovalsCore:
         Cheap when nothing changed (one `change_token()` read). Foreign runs are loaded from the
         store; a call of a local run decided elsewhere (the CLI, another dashboard) stops waiting.
         """
-        if not self.has_inbox:
+        inbox = self.inbox
+        if inbox is None:
             return False
-        token = self.store.change_token()
+        token = inbox.change_token()
         if token == self._token:
             if not self.holders or self._clock() - self._last_refresh < self.liveness_interval:
                 return False
@@ -408,10 +413,11 @@ class ApprovalsCore:
 
     def refresh(self) -> None:
         """Load every pending request of the store (see `poll`)."""
-        if not self.has_inbox:
+        inbox = self.inbox
+        if inbox is None:
             return
         self._last_refresh = self._clock()
-        requests = list(self.store.pending_requests())
+        requests = list(inbox.pending_requests())
         pending_keys: set[Key] = set()
         foreign_runs: dict[str, list[Any]] = {}
         for req in requests:
@@ -443,7 +449,7 @@ class ApprovalsCore:
             wanted = {r.tool_call_id for r in reqs}
             if known is not None and {t.tool_call_id for t in self.waiting(known)} == wanted:
                 continue
-            run = self.store.load_run(run_id)
+            run = inbox.load_run(run_id)
             if run is None:
                 continue
             self.agent.bind_tools(run)

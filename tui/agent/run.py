@@ -156,7 +156,7 @@ class UserInputField(BaseModel):
         if self.choices is not None and type_to_name(self.field_type) in ("literal", "enum", "any"):
             # Restored from JSON: rebuild a Literal so validation still restricts the choices.
             if type_to_name(self.field_type) == "any":
-                self.field_type = Literal[tuple(self.choices)]  # type: ignore[misc]
+                self.field_type = Literal[tuple(self.choices)]
 
     @property
     def type_name(self) -> str:
@@ -401,6 +401,10 @@ class RunOutput(BaseModel):
     session_id: str = Field(default_factory=lambda: new_id("ses_"))
     agent_name: str | None = None
     model: str | None = None
+    #: Where the model was served (None: the provider's default, or the offline demo model).
+    base_url: str | None = None
+    #: The user tool specs (`--tools` strings) the run's agent loaded, so `resume` can load them again.
+    tool_specs: list[str] = Field(default_factory=list)
     input: str | None = None
     status: RunStatus = RunStatus.running
     content: str | None = None

@@ -611,7 +611,7 @@ class Dashboard(Screen):
     def _confirm_always_rule(self, run: RunOutput, tool: ToolExecution, decision: Decision) -> None:
         """Before a rule is saved, show what it would have matched in the history (rejected first)."""
         from tui.agent.rules import Rule, dry_run
-        from tui.rules_cli import history_calls
+        from tui.store.history_calls import history_calls
         from tui.screens.rule_dry_run_modal import RuleDryRunModal
 
         effect = "allow" if decision.action == "allow_always" else "deny"

@@ -64,7 +64,7 @@ from ..agent.conflicts import DecisionConflict, RunConflict, RunHolder
 from ..agent.decisions import args_digest, decision_name, default_approver
 from ..agent.run import RunOutput, RunStatus, ToolExecution, utcnow
 from .owner import Owner, current_owner, is_alive
-from ..paths import create_private_file
+from ..private_files import create_private_file
 from .redact import Redactor
 from .schema import SCHEMA_VERSION, SchemaTooNew, migrate, user_version
 from .summaries import DecisionRecord, LedgerEntry, PendingRequest, RunSummary, SessionSummary
@@ -552,7 +552,7 @@ class RunStore:
                     session_id=row["session_id"],
                     tool_call_id=tool.tool_call_id,
                     tool_name=tool.tool_name,
-                    kind=tool.kind,  # type: ignore[arg-type]
+                    kind=tool.kind,
                     args=self._redactor.args(tool.tool_args) or {},
                     args_digest=args_digest(self._seen_args(tool)),
                     description=tool.description,

@@ -17,9 +17,9 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Sequence, TextIO
 
-from .agent.decisions import default_approver
-from .agent.notify import summarize_args
-from .agent.run import UserInputField
+from tui.agent.decisions import default_approver
+from tui.agent.notify import summarize_args
+from tui.agent.run import UserInputField
 
 KIND_NEEDS = {
     "confirmation": "approve ID, or reject ID [--reason TEXT]",
@@ -208,7 +208,7 @@ def parse_values(pairs: Sequence[str]) -> dict[str, str]:
 def validate_values(req: Any, values: dict[str, str]) -> dict[str, Any]:
     """Coerce each value with its field's stored type. Raises InboxError naming each bad field and why."""
     fields = {f.name: f for f in _fields(req)}
-    problems = []
+    problems: list[str] = []
     unknown = sorted(set(values) - set(fields))
     if unknown:
         known = ", ".join(fields) or "none"
@@ -318,7 +318,7 @@ def _digest(req: Any) -> str | None:
     if digest:
         return str(digest)
     try:
-        from .agent.decisions import args_digest  # type: ignore[attr-defined]
+        from tui.agent.decisions import args_digest
     except ImportError:
         return None
     return args_digest(_get(req, "args") or {})
