@@ -1,0 +1,97 @@
+"""Hidden characters made visible: `invoice\\u202egpj.sh` reads `invoice⟨U+202E⟩gpj.sh`.
+
+A model (or a web page it read) can hide text from the person who approves a call: a bidi override
+(U+202E) turns `invoice‮gpj.sh` into what looks like `invoicehs.jpg`, zero-width characters
+(U+200B) split a word so it looks like another, Unicode tags (U+E0000-E007F) carry a whole
+invisible sentence, and a lone surrogate cannot be printed at all. Wherever a person reads a tool
+name, an argument or a result (the decision modals, the tool log, the approvals pane, the
+conversation, history and exports), the text goes through `visible()` first, so each such
+character becomes one visible marker of plain ASCII-width characters and the layout stays intact.
+
+This module lives in `tui.agent` (it imports nothing of the UI) because the store's exports use it
+as well as the dashboard.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: Every "Cf" (format) character of Unicode 14 (bidi controls U+202A-202E and U+2066-2069,
+#: zero-width U+200B-200F, U+2060-2064, U+FEFF, soft hyphen, Arabic and Syriac marks, musical
+#: and shorthand format controls, the tag block), plus line/paragraph separators (U+2028/2029,
+#: which break a line where none is seen), Hangul fillers that render as blank letters, the
+#: combining grapheme joiner, the whole tag block U+E0000-E007F, and surrogates (only lone ones
+#: can occur in a Python str).
+_HIDDEN_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD),
+    (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x115F, 0x1160), (0x180E, 0x180E),
+    (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F), (0x3164, 0x3164),
+    (0xD800, 0xDFFF), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD), (0x13430, 0x13438), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE007F),
+)
+
+_HIDDEN = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in _HIDDEN_RANGES) + "]")
+
+
+def marker(ch: str) -> str:
+    """The visible stand-in for one hidden character: `⟨U+202E⟩`."""
+    return f"⟨U+{ord(ch):04X}⟩"
+
+
+def visible(text: str) -> str:
+    """`text` with every hidden character replaced by its marker (other text unchanged)."""
+    if not text:
+        return text
+    return _HIDDEN.sub(lambda m: marker(m.group(0)), text)
+
+
+def has_hidden(value: Any) -> bool:
+    """True when a string anywhere in `value` (dicts, lists, keys included) holds a hidden character."""
+    if isinstance(value, str):
+        return _HIDDEN.search(value) is not None
+    if isinstance(value, dict):
+        return any(has_hidden(k) or has_hidden(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return any(has_hidden(v) for v in value)
+    return False
+
+
+def hidden_in(value: Any) -> list[str]:
+    """The distinct markers found in `value`, in order of first appearance (for a warning line)."""
+    found: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str):
+            for m in _HIDDEN.finditer(v):
+                mark = marker(m.group(0))
+                if mark not in found:
+                    found.append(mark)
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                walk(k)
+                walk(item)
+        elif isinstance(v, (list, tuple, set)):
+            for item in v:
+                walk(item)
+
+    walk(value)
+    return found
+
+
+def escape_hidden_json(text: str) -> str:
+    """JSON text with each hidden character written as a `\\uXXXX` escape (same value, now visible).
+
+    Only valid inside JSON strings, where every hidden character can occur: JSON has no other
+    place for them. Characters outside the BMP become a surrogate pair, as JSON requires.
+    """
+
+    def escape(m: re.Match[str]) -> str:
+        code = ord(m.group(0))
+        if code > 0xFFFF:
+            code -= 0x10000
+            return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+        return f"\\u{code:04x}"
+
+    return _HIDDEN.sub(escape, text)
