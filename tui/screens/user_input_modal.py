@@ -250,7 +250,7 @@ class UserInputModal(DecisionModal):
             try:
                 field.coerce(raw)
             except ValueError as exc:
-                self._show_field_error(index, f"{exc}: {raw.strip()!r} is not one")
+                self._show_field_error(index, str(exc))
                 return
             self._show_field_error(index, "")
             return
