@@ -40,6 +40,7 @@ from tui.agent.run import RunOutput, RunStatus, ToolExecution
 from tui.paths import stylesheet
 from tui.widgets.approvals_pane import ApprovalsPane
 from tui.widgets.conversation import Conversation
+from tui.widgets.outcome import outcome_line
 from tui.widgets.tool_log import ToolLog
 
 if TYPE_CHECKING:
@@ -80,6 +81,13 @@ class Dashboard(Screen):
             key_display="esc esc",
             id="dashboard.cancel_turn",
             tooltip="Press esc twice to cancel the turn that is streaming",
+        ),
+        Binding(
+            "ctrl+o",
+            "decide_next",
+            "Decide",
+            id="dashboard.decide_next",
+            tooltip="Open the oldest call that waits for your decision",
         ),
         Binding(
             "ctrl+r",
@@ -231,7 +239,12 @@ class Dashboard(Screen):
             return self.is_busy
         if action == "retry_run":
             return self._retry_candidate is not None and not self.is_busy
+        if action == "decide_next":
+            return self.is_mounted and self.approvals.count > 0
         return True
+
+    def action_decide_next(self) -> None:
+        self.open_first_pending()
 
     def action_cancel_turn(self) -> None:
         if not self.is_busy:
@@ -321,10 +334,20 @@ class Dashboard(Screen):
             self._arm_timeouts(run)
             if self.ring_bell:
                 self.app.bell()
-            if self.auto_open:
+            if self.auto_open and not self._typing():
                 self._open_next(run)
             elif self._waiting(run):
-                self.notify("A tool call waits for your decision (see Approvals).", title="Paused")
+                if self.auto_open:  # not opened under the person's fingers: it waits, and says so
+                    self.conversation.add_note(
+                        "⏸ Not opened while you were typing: ctrl+o opens the waiting call (or Approvals → enter).",
+                        kind="paused",
+                    )
+                self.notify("A tool call waits for your decision: ctrl+o opens it (see Approvals).", title="Paused")
+
+    def _typing(self) -> bool:
+        """The person is writing a prompt: a dialog must not open under their fingers."""
+        prompt = self.conversation.prompt
+        return bool(prompt.value.strip()) and self.focused is prompt
 
     async def _handle(self, event: RunEvent) -> None:
         conversation, log = self.conversation, self.tool_log
@@ -344,13 +367,14 @@ class Dashboard(Screen):
                 self.approvals.discard(event.run_id, event.tool.tool_call_id)
         elif isinstance(event, ToolCallCompleted):
             log.upsert(event.run_id, event.tool)
+            conversation.update_tool_call(event.run_id, event.tool)
             self.approvals.discard(event.run_id, event.tool.tool_call_id)
         elif isinstance(event, RunPaused):
             await conversation.end_reply()
             self._sync_run(event.run)
             waiting = [t for t in event.tools if t.is_awaiting_decision]
             names = ", ".join(sorted({t.tool_name for t in waiting})) or "a tool call"
-            conversation.add_note(f"⏸ Waiting for your decision: {names}", kind="paused")
+            conversation.add_waiting_note(event.run_id, names)
             self._paused_run = event.run
         elif isinstance(event, RunCompleted):
             await conversation.end_reply()
@@ -374,7 +398,18 @@ class Dashboard(Screen):
         self.runs[run.run_id] = run
         for tool in run.tools:
             self.tool_log.upsert(run.run_id, tool)
+            self.conversation.update_tool_call(run.run_id, tool)
         self.approvals.sync_run(run)
+
+    def _show_decided(self, run: RunOutput, tool: ToolExecution) -> None:
+        """A decision was made: the tool line says which, and the waiting note becomes the outcome."""
+        self.conversation.update_tool_call(run.run_id, tool)
+        self.tool_log.upsert(run.run_id, tool)
+        if self._waiting(run) or run.open_turn is None:
+            return
+        gated = [t for t in run.tools if t.turn == run.open_turn and t.is_gated]
+        outcomes = "; ".join(f"{t.tool_name} {outcome_line(t)}" for t in gated)
+        self.conversation.resolve_waiting_note(run.run_id, f"▶ Decided: {outcomes}")
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -449,7 +484,13 @@ class Dashboard(Screen):
             return
         self._modal_open = True
         self._modal_key = (run.run_id, tool.tool_call_id)
-        self.app.push_screen(modal_for(tool, self.agent), callback=partial(self._decided, run.run_id, tool.tool_call_id))
+        # "n of m": the calls of this turn that a person decides (rule-decided ones are not counted).
+        asked = [t for t in run.tools if t.turn == tool.turn and t.is_gated and t.decided_by in (None, "user")]
+        position = (asked.index(tool) + 1, len(asked)) if tool in asked else None
+        self.app.push_screen(
+            modal_for(tool, self.agent, position=position),
+            callback=partial(self._decided, run.run_id, tool.tool_call_id),
+        )
 
     def _decided(self, run_id: str, tool_call_id: str, decision: Decision | None, *, rule_confirmed: bool = False) -> None:
         self._modal_open = False
@@ -478,7 +519,7 @@ class Dashboard(Screen):
             # Going on is safe: the runtime saves before any tool runs, so a broken store stops the
             # run with a visible error instead of running an unrecorded decision.
         self._deferred.discard(key)
-        self.tool_log.upsert(run_id, tool)
+        self._show_decided(run, tool)
         self.approvals.sync_run(run)
         self._open_next(run)
 
@@ -544,6 +585,7 @@ class Dashboard(Screen):
             self._modal_key = None
             self.app.pop_screen()
         self.conversation.add_note(f"⏱ No decision on {tool.tool_name} in time: the run goes on without it.", kind="paused")
+        self.conversation.resolve_waiting_note(run.run_id, f"⏱ Timed out: no decision on {tool.tool_name} in time.")
         self._continue(run)
 
     # ------------------------------------------------------------------ batch decisions
@@ -574,7 +616,7 @@ class Dashboard(Screen):
                 continue
             decided += 1
             self._deferred.discard((run_id, tool_call_id))
-            self.tool_log.upsert(run_id, tool)
+            self._show_decided(run, tool)
             if run not in touched:
                 touched.append(run)
         verb = "Approved" if action == "approve" else "Rejected"
@@ -642,7 +684,9 @@ class Dashboard(Screen):
                 self.conversation.add_note("▶ Every call is decided: continuing the run…")
                 self._continue(run)
             else:
-                self.conversation.add_note(f"⏸ {len(waiting)} call(s) wait for your decision.", kind="paused")
+                names = ", ".join(sorted({t.tool_name for t in waiting}))
+                count = f"{len(waiting)} calls wait" if len(waiting) != 1 else "1 call waits"
+                self.conversation.add_waiting_note(run.run_id, f"{names} ({count})")
                 if self.auto_open:
                     self._open_next(run)
         elif run.status in (RunStatus.running, RunStatus.error):
