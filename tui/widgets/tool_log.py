@@ -33,10 +33,10 @@ def who_decided(decided_by: str) -> str:
     if decided_by.startswith("rule:"):
         return f"rule {decided_by[5:]}"
     return {
-        "session-allow": "your choice for this session",
-        "session-deny": "your choice for this session",
-        "run-allow": "your choice for this run",
-        "run-deny": "your choice for this run",
+        "session-allow": "you (session)",
+        "session-deny": "you (session)",
+        "run-allow": "you (this run)",
+        "run-deny": "you (this run)",
         "timeout": "timeout",
     }.get(decided_by, decided_by)
 
