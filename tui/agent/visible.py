@@ -95,3 +95,18 @@ def escape_hidden_json(text: str) -> str:
         return f"\\u{code:04x}"
 
     return _HIDDEN.sub(escape, text)
+
+
+def one_line(value: Any, width: int) -> str:
+    """`value` as one line of JSON with hidden characters marked, cut with `…` beyond `width`.
+
+    The markers are put in before the cut, so a cut never splits one and the width holds.
+    """
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    text = visible(text.replace("\n", "\\n"))
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
