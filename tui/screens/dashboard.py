@@ -218,7 +218,7 @@ class Dashboard(Screen):
         elif self.is_busy:
             text = "● The agent is working — esc esc cancels the turn"
         elif waiting:
-            text = f"⏸ {waiting} waiting for you — open one from Approvals with enter"
+            text = f"⏸ {waiting} waiting for you — ctrl+o opens the oldest (or Approvals → enter)"
         else:
             text = "Ready"
         self.query_one("#status-line", Static).update(text)
