@@ -40,7 +40,7 @@ async def test_keys_do_nothing_until_the_modal_is_armed_and_the_countdown_says_s
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert "the keys work in" in screen_text(app)
-        await pilot.press(*"and yes also please", "y", "a", "A", "d", "D", "t", "enter")
+        await pilot.press("enter", "ctrl+s", "tab")
         assert app.decisions == []
         assert isinstance(app.screen, ConfirmModal)
         app.screen.arm()
@@ -50,12 +50,22 @@ async def test_keys_do_nothing_until_the_modal_is_armed_and_the_countdown_says_s
         assert app.decisions == [Decision("approve")]
 
 
+async def test_a_typed_character_before_arming_never_decides_the_modal_steps_aside_with_it():
+    for key in ("y", "a", "A", "d", "D", "t", "n"):
+        app = await _confirm(arm_delay=NEVER)
+        async with app.run_test(size=(100, 30)) as pilot:
+            modal = app.screen
+            await pilot.press(key)
+            assert app.decisions == [Decision("defer")], key  # decide later: the call keeps waiting
+            assert modal.typed_ahead == key
+
+
 async def test_a_form_takes_no_typed_ahead_text_and_no_enter_before_it_is_armed():
     agent = make_agent()
     call = await paused_call(agent, "send_letter", {"subject": "Invoice"})
     app = DecisionApp(modal_for(call, agent, arm_delay=NEVER))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press(*"Rome", "enter", "ctrl+s", "ctrl+r")
+        await pilot.press("enter", "ctrl+s", "ctrl+r")
         assert app.decisions == []
         assert app.screen.query_one("#input-0", Input).value == ""  # the keys went nowhere
         app.screen.arm()

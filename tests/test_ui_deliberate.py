@@ -258,3 +258,21 @@ async def test_batch_decisions_decide_only_the_intended_calls_across_two_runs_an
         await settle(pilot, app)
         assert [t.confirmed for t in run_b.tools] == [False, None]
         assert ran == ["restart a1", "restart a2", "restart a3"]
+
+
+async def test_a_dialog_that_opens_as_the_person_starts_typing_steps_aside_and_keeps_every_key(monkeypatch):
+    monkeypatch.setenv("HITL_TUI_DECISION_DELAY", "3600")  # the grace period never ends by itself here
+    app = make_app()
+    async with app.run_test(size=NARROW) as pilot:
+        await prompt(pilot, app, "Write a file named footgun.txt with 'boom'")
+        assert isinstance(app.screen, ConfirmModal)  # the prompt was empty: the dialog opened
+        await type_text(pilot, "why did you do that")  # the person was already typing their next thought
+        await settle(pilot, app)
+        assert isinstance(app.screen, Dashboard)
+        assert app.dashboard.conversation.prompt.value == "why did you do that"
+        run = app.agent.run_response
+        assert run.is_paused and run.tools[0].is_awaiting_decision
+        assert app.agent.policy.session_deny == set() and app.agent.policy.session_allow == set()
+        assert not (app.settings.workspace / "footgun.txt").exists()
+        assert app.query_one(ApprovalsPane).count == 1
+        assert "Not opened while you were typing" in conversation_text(app)

@@ -487,10 +487,28 @@ class Dashboard(Screen):
         # "n of m": the calls of this turn that a person decides (rule-decided ones are not counted).
         asked = [t for t in run.tools if t.turn == tool.turn and t.is_gated and t.decided_by in (None, "user")]
         position = (asked.index(tool) + 1, len(asked)) if tool in asked else None
-        self.app.push_screen(
-            modal_for(tool, self.agent, position=position),
-            callback=partial(self._decided, run.run_id, tool.tool_call_id),
+        modal = modal_for(tool, self.agent, position=position)
+        self.app.push_screen(modal, callback=partial(self._modal_closed, modal, run.run_id, tool.tool_call_id))
+
+    def _modal_closed(self, modal: Any, run_id: str, tool_call_id: str, decision: Decision | None) -> None:
+        typed = getattr(modal, "typed_ahead", "")
+        if not typed:
+            self._decided(run_id, tool_call_id, decision)
+            return
+        # The person was still typing when the dialog opened: it stepped aside. Their keys go back
+        # to the prompt, and every waiting call stays in the approvals pane until they ask for it.
+        self._modal_open = False
+        self._modal_key = None
+        run = self.runs[run_id]
+        self._deferred.update((run_id, t.tool_call_id) for t in self._waiting(run))
+        self.approvals.sync_run(run)
+        prompt = self.conversation.prompt
+        prompt.insert_text_at_cursor(typed)
+        prompt.focus()
+        self.conversation.add_note(
+            "⏸ Not opened while you were typing: ctrl+o opens the waiting call (or Approvals → enter).", kind="paused"
         )
+        self._update_status()
 
     def _decided(self, run_id: str, tool_call_id: str, decision: Decision | None, *, rule_confirmed: bool = False) -> None:
         self._modal_open = False

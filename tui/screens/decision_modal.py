@@ -4,8 +4,11 @@ No decision by accident: a modal can open while the person is typing a prompt, a
 they type (`y` in "yes", `d` in "did") must not decide a call they have not read. So the keys that
 decide are *armed* only after the modal has been on screen for `arm_delay` seconds (0.5 s by
 default, `HITL_TUI_DECISION_DELAY` to change it); the countdown is shown while it lasts, and input
-fields get the focus only once it is over. The timer is Textual's own (`set_timer`), and `arm()`
-can be called directly, so tests never wait on the wall clock.
+fields get the focus only once it is over. A printable key during the grace period means the
+person is still typing: the modal steps aside at once (it closes as "decide later", and what was
+typed is handed back to the prompt as `typed_ahead`), so the call waits in the approvals pane. The
+timer is Textual's own (`set_interval`), and `arm()` can be called directly, so tests never wait
+on the wall clock.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 from typing import ClassVar, Iterable
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -75,6 +79,8 @@ class DecisionModal(ModalScreen[Decision]):
         #: (n, m): this is call n of m waiting in the same turn.
         self.position = position
         self.armed = False
+        #: Printable keys that arrived before the modal was armed (for the prompt they were meant for).
+        self.typed_ahead = ""
         #: True while the decline panel (reason input) is open.
         self.declining = False
         self._left = 0
@@ -153,6 +159,17 @@ class DecisionModal(ModalScreen[Decision]):
 
     def on_arm(self) -> None:
         """Give the focus to what takes keys (subclasses: their first field)."""
+
+    def on_key(self, event: events.Key) -> None:
+        """Before it is armed, a typed character means the person is still typing: step aside."""
+        if self.armed or not (event.is_printable and event.character):
+            return
+        event.stop()
+        event.prevent_default()
+        first = not self.typed_ahead
+        self.typed_ahead += event.character
+        if first:
+            self.dismiss(Decision("defer"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.DECIDING and not self.armed:
