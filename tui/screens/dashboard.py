@@ -41,6 +41,7 @@ from tui.paths import stylesheet
 from tui.widgets.approvals_pane import ApprovalsPane
 from tui.widgets.conversation import Conversation
 from tui.widgets.outcome import outcome_line
+from tui.screens.decision_modal import DecisionModal
 from tui.widgets.tool_log import ToolLog
 
 if TYPE_CHECKING:
@@ -488,6 +489,8 @@ class Dashboard(Screen):
         asked = [t for t in run.tools if t.turn == tool.turn and t.is_gated and t.decided_by in (None, "user")]
         position = (asked.index(tool) + 1, len(asked)) if tool in asked else None
         modal = modal_for(tool, self.agent, position=position)
+        if isinstance(modal, DecisionModal):
+            modal.forward_typing = self.conversation.prompt.insert_text_at_cursor
         self.app.push_screen(modal, callback=partial(self._modal_closed, modal, run.run_id, tool.tool_call_id))
 
     def _modal_closed(self, modal: Any, run_id: str, tool_call_id: str, decision: Decision | None) -> None:
@@ -502,9 +505,7 @@ class Dashboard(Screen):
         run = self.runs[run_id]
         self._deferred.update((run_id, t.tool_call_id) for t in self._waiting(run))
         self.approvals.sync_run(run)
-        prompt = self.conversation.prompt
-        prompt.insert_text_at_cursor(typed)
-        prompt.focus()
+        self.conversation.prompt.focus()  # what was typed is there already (`forward_typing`)
         self.conversation.add_note(
             "⏸ Not opened while you were typing: ctrl+o opens the waiting call (or Approvals → enter).", kind="paused"
         )

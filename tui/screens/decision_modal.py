@@ -14,7 +14,7 @@ on the wall clock.
 from __future__ import annotations
 
 import os
-from typing import ClassVar, Iterable
+from typing import Callable, ClassVar, Iterable
 
 from rich.text import Text
 from textual import events
@@ -81,6 +81,8 @@ class DecisionModal(ModalScreen[Decision]):
         self.armed = False
         #: Printable keys that arrived before the modal was armed (for the prompt they were meant for).
         self.typed_ahead = ""
+        #: Where those keys go (the dashboard's prompt), as they arrive, even after the modal closed.
+        self.forward_typing: Callable[[str], None] | None = None
         #: True while the decline panel (reason input) is open.
         self.declining = False
         self._left = 0
@@ -168,6 +170,8 @@ class DecisionModal(ModalScreen[Decision]):
         event.prevent_default()
         first = not self.typed_ahead
         self.typed_ahead += event.character
+        if self.forward_typing is not None:
+            self.forward_typing(event.character)
         if first:
             self.dismiss(Decision("defer"))
 
