@@ -32,7 +32,16 @@ _HIDDEN_RANGES = (
     (0xE0000, 0xE007F),
 )
 
-_HIDDEN = re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in _HIDDEN_RANGES) + "]")
+def _char_class(ranges: Any) -> str:
+    return "[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]"
+
+
+#: One class for all (for searching), and the fast path for replacing: `re` is ~8x slower on a
+#: class with ranges beyond the BMP, so the replacing pass matches hidden BMP characters or *any*
+#: astral character, and the callback keeps the astral ones that are not hidden (emoji).
+_HIDDEN = re.compile(_char_class(_HIDDEN_RANGES))
+_FAST = re.compile(_char_class([r for r in _HIDDEN_RANGES if r[1] <= 0xFFFF])[:-1] + "\U00010000-\U0010ffff]")
+_ASTRAL_HIDDEN = [r for r in _HIDDEN_RANGES if r[0] > 0xFFFF]
 
 
 def marker(ch: str) -> str:
@@ -42,15 +51,23 @@ def marker(ch: str) -> str:
 
 def visible(text: str) -> str:
     """`text` with every hidden character replaced by its marker (other text unchanged)."""
-    if not text:
+    if not text or text.isascii():  # every hidden character is outside ASCII: the common case is free
         return text
-    return _HIDDEN.sub(lambda m: marker(m.group(0)), text)
+    return _FAST.sub(_mark, text)
+
+
+def _mark(m: re.Match[str]) -> str:
+    ch = m.group(0)
+    code = ord(ch)
+    if code > 0xFFFF and not any(a <= code <= b for a, b in _ASTRAL_HIDDEN):
+        return ch  # an emoji or another visible character beyond the BMP
+    return marker(ch)
 
 
 def has_hidden(value: Any) -> bool:
     """True when a string anywhere in `value` (dicts, lists, keys included) holds a hidden character."""
     if isinstance(value, str):
-        return _HIDDEN.search(value) is not None
+        return not value.isascii() and _HIDDEN.search(value) is not None
     if isinstance(value, dict):
         return any(has_hidden(k) or has_hidden(v) for k, v in value.items())
     if isinstance(value, (list, tuple, set)):
@@ -108,5 +125,15 @@ def one_line(value: Any, width: int) -> str:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         text = repr(value)
-    text = visible(text.replace("\n", "\\n"))
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+    return cut_visible(visible(text.replace("\n", "\\n")), width)
+
+
+def cut_visible(text: str, width: int) -> str:
+    """Already-visible text cut to `width` with `…`, never in the middle of a marker."""
+    if len(text) <= width:
+        return text
+    cut = text[: max(1, width - 1)]
+    start = cut.rfind("⟨U+")
+    if start != -1 and "⟩" not in cut[start:]:
+        cut = cut[:start]  # do not leave half a marker
+    return cut + "…"

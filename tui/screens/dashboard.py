@@ -38,10 +38,10 @@ from tui.agent.events import (
 )
 from tui.agent.run import RunOutput, RunStatus, ToolExecution
 from tui.paths import stylesheet
+from tui.screens.decision_modal import DecisionModal
 from tui.widgets.approvals_pane import ApprovalsPane
 from tui.widgets.conversation import Conversation
 from tui.widgets.outcome import outcome_line
-from tui.screens.decision_modal import DecisionModal
 from tui.widgets.tool_log import ToolLog
 
 if TYPE_CHECKING:
@@ -493,9 +493,8 @@ class Dashboard(Screen):
             modal.forward_typing = self.conversation.prompt.insert_text_at_cursor
         self.app.push_screen(modal, callback=partial(self._modal_closed, modal, run.run_id, tool.tool_call_id))
 
-    def _modal_closed(self, modal: Any, run_id: str, tool_call_id: str, decision: Decision | None) -> None:
-        typed = getattr(modal, "typed_ahead", "")
-        if not typed:
+    def _modal_closed(self, modal: object, run_id: str, tool_call_id: str, decision: Decision | None) -> None:
+        if not (isinstance(modal, DecisionModal) and modal.typed_ahead):
             self._decided(run_id, tool_call_id, decision)
             return
         # The person was still typing when the dialog opened: it stepped aside. Their keys go back

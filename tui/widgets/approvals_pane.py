@@ -22,7 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.agent.run import RunOutput, ToolExecution
-from tui.agent.visible import visible
+from tui.agent.visible import cut_visible, visible
 
 from .clock_text import format_age
 from .literal import literal
@@ -47,8 +47,7 @@ def args_summary(tool: ToolExecution, limit: int = 120) -> str:
             shown = repr(value)
         parts.append(f"{name}={shown}")
     # Hidden characters become markers before the cut, so the line keeps its width and no marker is split.
-    text = visible(", ".join(parts))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return cut_visible(visible(", ".join(parts)), limit)
 
 
 class PendingItem(Widget):

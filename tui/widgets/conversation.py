@@ -24,6 +24,7 @@ from textual.widgets import Input, Markdown, Static
 from textual.widgets._markdown import MarkdownStream
 
 from tui.agent.run import RunOutput, ToolExecution
+from tui.agent.visible import cut_visible
 
 from .literal import literal, visible_controls
 from .outcome import outcome_line
@@ -246,9 +247,7 @@ class Conversation(Vertical):
             args = json.dumps(shown or {}, ensure_ascii=False, default=str)
         except (TypeError, ValueError):
             args = repr(shown)
-        args = visible_controls(args)  # markers first, so the cut below never splits one
-        if len(args) > 160:
-            args = args[:159] + "…"
+        args = cut_visible(visible_controls(args), 160)  # markers first: the cut never splits one
         text = Text.assemble(("⚙ ", "bold"), literal(tool.tool_name, "bold"), " ", literal(args, "dim"))
         outcome = outcome_line(tool)
         if outcome:
