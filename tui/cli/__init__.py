@@ -41,6 +41,7 @@ examples:
   hitl-tui pending                           calls that wait for a decision, from every process
   hitl-tui approve ID | reject ID --reason T decide one by its id (input ID f=v, result ID TEXT)
   hitl-tui demo                              both flows on this terminal, offline, no dashboard
+  hitl-tui serve                             the dashboard in a browser (token-protected URL)
 """
 
 
@@ -115,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .inbox import add_subcommands as add_inbox_subcommands
 
     add_inbox_subcommands(sub, lambda q: _common(q, sub=True))
+    p = sub.add_parser("serve", help="the dashboard in a browser (textual-serve), behind a token")
+    _common(p, sub=True)
+    _app_flags(p, sub=True)
+    from .serve import add_arguments as add_serve_arguments
+
+    add_serve_arguments(p)
     return parser
 
 
@@ -191,6 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .demo import run_demo
 
         return run_demo(args)
+    if args.command == "serve":
+        from .serve import serve_command
+
+        return serve_command(args, settings)
     if args.command == "resume":
         return _run_dashboard(_resume(args, settings))
     return _run_dashboard(_launch(args, settings))
