@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -59,6 +60,8 @@ class ServeProcess:
             HITL_TUI_RULES=str(tmp / "rules.toml"),
             HITL_TUI_APPROVER="browser-alice",
             HITL_TUI_DECISION_DELAY="0",  # the modal's grace period (tested elsewhere)
+            XDG_DATA_HOME=str(tmp / "data"),  # nothing reaches the user's own history or config
+            XDG_CONFIG_HOME=str(tmp / "config"),
         )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tui", "--db", str(db), "serve", "--port", str(self.port)],
@@ -144,6 +147,21 @@ def test_without_the_right_token_the_page_its_assets_and_the_websocket_get_401_a
     assert f"hitl_tui_token={TOKEN}" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert status_and_body(served.base + "/static/js/textual.js", {"Cookie": f"hitl_tui_token={TOKEN}"})[0] == 200
     assert status_and_body(served.base + "/static/css/xterm.css", {"Authorization": f"Bearer {TOKEN}"})[0] == 200
+
+
+def test_each_browser_session_runs_the_dashboard_on_the_same_database_with_the_same_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.cli import build_parser
+    from tui.cli.serve import dashboard_command
+    from tui.config import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["--db", "team.db", "serve", "--model", "llama3.1", "--tools", "my tools.py", "--no-builtin-tools", "--port", "9000"]
+    args = build_parser().parse_args(argv)
+    command = dashboard_command(args, load_settings({"db": args.db}))
+    assert shlex.split(command) == [
+        sys.executable, "-m", "tui", "--db", str(tmp_path / "team.db"),  # absolute: the same file, wherever it starts
+        "--model", "llama3.1", "--tools", "my tools.py", "--no-builtin-tools",
+    ]
 
 
 def _browser_unavailable() -> str | None:
