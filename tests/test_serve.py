@@ -164,6 +164,20 @@ def test_each_browser_session_runs_the_dashboard_on_the_same_database_with_the_s
     ]
 
 
+def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", "--db", str(tmp_path / "runs.db"), "serve", "--port", str(port)],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+            env={**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)},
+        )
+    assert done.returncode == 2
+    assert f"hitl-tui: cannot listen on 127.0.0.1:{port}: " in done.stderr and "Traceback" not in done.stderr
+
+
 def _browser_unavailable() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"

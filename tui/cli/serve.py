@@ -165,5 +165,9 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     server = make_server(
         dashboard_command(args, settings), token=token, host=args.host, port=args.port, public_url=args.public_url
     )
-    server.serve()
+    try:
+        server.serve()
+    except OSError as exc:  # the port is taken, the address is not this machine's, ...
+        print(f"hitl-tui: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0
