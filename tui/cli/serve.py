@@ -16,11 +16,13 @@ reverse proxy in front (README, "In a browser").
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import logging
 import os
 import secrets
 import shlex
+import signal
 import sys
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from urllib.parse import urlencode
@@ -137,10 +139,26 @@ def make_server(command: str, *, token: str, host: str, port: int, public_url: s
             return app
 
         async def on_startup(self, app: web.Application) -> None:
+            """Nothing: textual-serve prints its logo here, before the port is bound."""
+
+        def banner(self, _aiohttp_message: str = "") -> None:
             # Plain print, not textual-serve's console: a rich console wraps the long URL.
             url = f"{self.public_url.rstrip('/')}/?{urlencode({'token': token})}"
             print(f"hitl-tui serve: the dashboard at {url}", flush=True)
             print(f"  (listening on {self.host}:{self.port}; every browser session runs `{self.command}`; Ctrl+C to stop)", flush=True)
+
+        def serve(self, debug: bool = False) -> None:
+            """textual-serve's `serve`, except that the URL is printed once the port is bound
+            (aiohttp's `print` hook runs after the sites started; `on_startup` runs before), so
+            whoever reads it (a person, a test, a supervisor) can connect at once."""
+            self.debug = debug
+            self.initialize_logging()
+            loop = asyncio.new_event_loop()
+            loop.add_signal_handler(signal.SIGINT, self.request_exit)
+            loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+            web.run_app(
+                self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop, print=self.banner
+            )
 
     return TokenServer(command, host=host, port=port, title="hitl-tui", public_url=public_url)
 
