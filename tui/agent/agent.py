@@ -614,6 +614,13 @@ class Agent:
                 pass
             yield RunError(run_id=run.run_id, run=run, error=run.error)
         finally:
+            if self._unrecorded.get(run.run_id):
+                try:  # decisions the runtime made before the run stopped: never lost
+                    self._flush_ledger(run)
+                except StoreFailure:
+                    pass
+            self._from_records.pop(run.run_id, None)
+            self._recorded.pop(run.run_id, None)
             self._active.discard(run.run_id)
             _DRIVING.discard(run.run_id)
             self._cancel_requested.discard(run.run_id)
