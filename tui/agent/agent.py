@@ -54,7 +54,7 @@ class RunStoreProtocol(Protocol):
     not pending any more; `record_decisions` keeps the first decision on each call.
     """
 
-    def save_run(self, run: RunOutput, *, claim: Sequence[str] = ()) -> int: ...
+    def save_run(self, run: RunOutput, *, claim: Sequence[str] = (), calls: bool = True) -> int: ...
 
     def load_run(self, run_id: str, *, exact: bool = False, apply_decisions: bool = True) -> RunOutput | None: ...
 
@@ -187,6 +187,8 @@ class Agent:
         self._cancel_requested: set[str] = set()
         #: Per run: calls whose decision came from a record this runtime did not validate first.
         self._from_records: dict[str, set[str]] = {}
+        #: Per run: calls whose decision is known to be recorded in the store.
+        self._recorded: dict[str, set[str]] = {}
         #: Decisions the runtime made (policy, timeouts) not yet written, per run: written in one go.
         self._unrecorded: dict[str, dict[str, ToolExecution]] = {}
         #: Called with (run, waiting calls) whenever a run pauses (webhooks, desktop notices);
@@ -363,29 +365,31 @@ class Agent:
             pass
         return run
 
-    def _persist(self, run: RunOutput, claim: Sequence[str] = ()) -> None:
+    def _persist(self, run: RunOutput, claim: Sequence[str] = (), calls: bool = True) -> None:
         run.touch()
         if self.store is None:
             return
         try:
             self._flush_ledger(run)
-            self.store.save_run(run, claim=claim)
+            self.store.save_run(run, claim=claim, calls=calls)
         except (RunConflict, StoreFailure):
             raise  # another holder has the run: the caller reloads, nothing is overwritten
         except Exception as exc:  # a store error must never pass silently
             raise StoreFailure(f"could not save run {run.run_id} to the history database: {exc}") from exc
 
-    async def _apersist(self, run: RunOutput, claim: Sequence[str] = ()) -> None:
+    async def _apersist(self, run: RunOutput, claim: Sequence[str] = (), calls: bool = True) -> None:
         """`_persist` in a worker thread: the event loop (and a UI on it) keeps running meanwhile."""
         if self.store is None:
             run.touch()
             return
-        await asyncio.to_thread(self._persist, run, claim)
+        await asyncio.to_thread(self._persist, run, claim, calls)
 
     def _ledger(self, run: RunOutput, tool: ToolExecution, decision: str) -> None:
         """Note a decision the runtime made; it is recorded with the next save, in one transaction."""
         if self.store is None:
             return
+        if tool.tool_call_id in self._recorded.get(run.run_id, ()):
+            return  # its record is in the store already (read or written when the continue began)
         self._unrecorded.setdefault(run.run_id, {})[tool.tool_call_id] = tool
 
     def _flush_ledger(self, run: RunOutput) -> None:
@@ -472,6 +476,7 @@ class Agent:
         else:
             overlaid = set(store.apply_decisions(run))
         self._from_records[run.run_id] = overlaid - checked_here
+        self._recorded[run.run_id] = overlaid | checked_here
         self.bind_tools(run)
         return run.is_finished and not was_finished
 
@@ -582,7 +587,9 @@ class Agent:
         run.error = None
         started = False
         try:
-            await self._apersist(run)  # the checked transition: one holder wins it
+            # The checked transition: one holder wins it. The run's row only: a continue's decisions
+            # are records already, and the calls' rows are written when they are claimed.
+            await self._apersist(run, calls=not resumed)
             started = True
             yield (RunContinued if resumed else RunStarted)(run_id=run.run_id, run=run)
             async for event in self._loop(run):
@@ -616,6 +623,13 @@ class Agent:
                 pass
             yield RunError(run_id=run.run_id, run=run, error=run.error)
         finally:
+            if self._unrecorded.get(run.run_id):
+                try:  # decisions the runtime made before the run stopped: never lost
+                    self._flush_ledger(run)
+                except StoreFailure:
+                    pass
+            self._from_records.pop(run.run_id, None)
+            self._recorded.pop(run.run_id, None)
             self._active.discard(run.run_id)
             _DRIVING.discard(run.run_id)
             self._cancel_requested.discard(run.run_id)
