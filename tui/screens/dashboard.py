@@ -166,7 +166,7 @@ class Dashboard(Screen):
         self._update_status()
         if self.core.has_inbox and self.inbox_poll > 0:
             # The inbox: other processes' paused calls appear here live (one tiny read per tick).
-            self._poll_inbox()
+            self.call_after_refresh(self._poll_inbox)  # after the first frame: start-up stays quick
             self.set_interval(self.inbox_poll, self._poll_inbox)
 
     @property
