@@ -294,7 +294,8 @@ class ApprovalsPane(Vertical):
             self.pending_list.mount(item, before=later[0])
         else:
             self.pending_list.mount(item)
-        self.call_after_refresh(self.pending_list.clamp)
+        self.pending_list.clamp()  # highlight at once (a frame without it made snapshots flaky)
+        self.call_after_refresh(self.pending_list.clamp)  # and scroll to it once laid out
         self._update_empty()
 
     def discard(self, run_id: str, tool_call_id: str) -> None:
@@ -302,6 +303,7 @@ class ApprovalsPane(Vertical):
         if item is None:
             return
         item.remove()
+        self.pending_list.clamp()
         self.call_after_refresh(self.pending_list.clamp)
         self._update_empty()
 
