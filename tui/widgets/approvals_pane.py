@@ -313,6 +313,7 @@ class ApprovalsPane(Vertical):
         if item is None:
             return
         item.remove()
+        self.pending_list.clamp()
         self.call_after_refresh(self.pending_list.clamp)
         self._update_empty()
 
