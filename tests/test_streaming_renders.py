@@ -166,3 +166,12 @@ def test_cut_points_respect_fences_lists_quotes_and_half_arrived_lines() -> None
     assert cut_point("", "Text.\n\n## Heading") is None
     assert cut_point("", "Text.\n\n1") is None  # "1" may become "1. item": wait for more
     assert cut_point("", "One.\n\nTwo.\n\nThree.", start=8) == len("One.\n\nTwo.\n\n")
+
+
+def test_a_reply_replayed_from_history_is_cut_like_a_streamed_one() -> None:
+    from tui.widgets.reply_stream import split_reply
+
+    parts = split_reply(LONG, ReplyStream.PART_CHARS)
+    assert "".join(parts) == LONG and len(parts) >= 4
+    assert all(p.count("```") % 2 == 0 for p in parts)
+    assert split_reply("short", ReplyStream.PART_CHARS) == ["short"]

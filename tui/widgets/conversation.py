@@ -26,7 +26,7 @@ from textual.widgets import Input, Markdown, Static
 from tui.agent.run import RunOutput, ToolExecution
 
 from .literal import literal, visible_controls
-from .reply_stream import ReplyStream
+from .reply_stream import ReplyStream, split_reply
 
 
 class PromptInput(Input):
@@ -210,7 +210,9 @@ class Conversation(Vertical):
     def add_reply(self, text: str) -> None:
         """A whole reply at once (a run restored from history)."""
         if text:
-            self._mount(Markdown(visible_controls(text), open_links=False, classes="reply"))
+            # Cut as a streamed reply is cut, so a long one lays out as fast (reply_stream.py).
+            for n, part in enumerate(split_reply(visible_controls(text), ReplyStream.PART_CHARS)):
+                self._mount(Markdown(part, open_links=False, classes="reply -continued" if n else "reply"))
 
     def add_tool_call(self, run_id: str, tool: ToolExecution) -> None:
         """One line per call, so the conversation reads in order; the tool log has the details."""

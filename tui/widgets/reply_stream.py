@@ -56,6 +56,20 @@ def cut_point(source: str, text: str, start: int = 0) -> int | None:
         position = cut - 1
 
 
+def split_reply(text: str, part_chars: int) -> list[str]:
+    """A whole reply cut as streaming would cut it (a run replayed from history)."""
+    parts: list[str] = []
+    while len(text) >= part_chars:
+        cut = cut_point("", text, part_chars)
+        if cut is None:
+            break
+        parts.append(text[:cut])
+        text = text[cut:]
+    if text or not parts:
+        parts.append(text)
+    return parts
+
+
 class ReplyStream:
     """Streams one reply into `mount`ed Markdown parts (see the module docstring)."""
 
