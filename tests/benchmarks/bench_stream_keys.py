@@ -3,7 +3,7 @@
 The dashboard (`HitlApp`, headless under `run_test()`: every frame is laid out and rendered, only
 the terminal write is skipped) streams a Markdown reply of 50,000 characters (headings,
 paragraphs, lists, inline code) from a model paced at 2,000 tokens/s (a token is one word with
-its spacing, as DemoModel streams). Meanwhile, every 50 ms, a probe goes through the driver as a
+its spacing, as DemoModel streams). Meanwhile, every 50 ms, a probe is posted to the app as a
 real key event:
 
 - `j` in the focused tool log (8 calls; the cursor is put back, untimed, at the last one):
@@ -125,7 +125,8 @@ async def probes(app: Any, pilot: Any, until: Any, count: int | None, keys: list
 
     dashboard = app.dashboard
     log = dashboard.tool_log
-    driver = app._driver  # the headless driver: keys enter the app as from a terminal
+    # Keys are posted to the app as the terminal driver posts them (not via Pilot.press, which
+    # waits for the app to be idle and would hide the latency being measured).
     moved: list[asyncio.Event] = []
     original_move = log.action_move
 
@@ -142,10 +143,10 @@ async def probes(app: Any, pilot: Any, until: Any, count: int | None, keys: list
             if n % 4 == 3:
                 app.opened = asyncio.Event()
                 t_key = time.perf_counter()
-                driver.send_message(events.Key("f9", None))
+                app.post_message(events.Key("f9", None))
                 await app.opened.wait()
                 modals.append(time.perf_counter() - t_key)
-                driver.send_message(events.Key("escape", "\x1b"))
+                app.post_message(events.Key("escape", "\x1b"))
                 while app.screen is not dashboard:
                     await asyncio.sleep(0.005)
                 log.focus()
@@ -155,7 +156,7 @@ async def probes(app: Any, pilot: Any, until: Any, count: int | None, keys: list
                 done = asyncio.Event()
                 moved.append(done)
                 t_key = time.perf_counter()
-                driver.send_message(events.Key("j", "j"))
+                app.post_message(events.Key("j", "j"))
                 await done.wait()
                 keys.append(time.perf_counter() - t_key)
             n += 1
@@ -183,7 +184,7 @@ async def run(text: str, rate: float, rounds: int, tmp: Path, profile: str | Non
             dashboard.conversation.prompt.value = PROMPT
             dashboard.conversation.prompt.focus()
             await pilot.pause()
-            app._driver.send_message(events.Key("enter", "\r"))
+            app.post_message(events.Key("enter", "\r"))
             while not dashboard.is_busy:
                 await asyncio.sleep(0)
             log.focus()

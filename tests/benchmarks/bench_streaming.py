@@ -7,7 +7,7 @@ a token is one streamed word, as DemoModel streams. All rows come from one run:
 - no UI: the same agent and model, `agent.arun(prompt, stream=True)` consumed by a plain loop
   (what receiving the stream costs without rendering anything);
 - dashboard: `HitlApp` headless via `run_test()` (the compositor lays out and renders every
-  frame; only the terminal write is skipped). Enter is sent through the driver; timed until the
+  frame; only the terminal write is skipped). Enter is posted as a key event; timed until the
   reply's Markdown holds the whole text, the run is completed and a frame has been rendered;
 - dashboard + keys: the same, with `j` sent to the focused tool log every 50 ms while the reply
   streams (the cursor starts on the first of 8 calls and is put back there, untimed, when it
@@ -192,13 +192,11 @@ async def dashboard_stream(text: str, db: Path, tokens: int, *, keys: bool, dead
         dashboard.conversation.prompt.value = PROMPT
         dashboard.conversation.prompt.focus()
         await pilot.pause()
-        driver = app._driver
-        assert driver is not None
         start_frames = frames["n"]
         t0 = time.perf_counter()
-        # Enter goes through the driver like a real key, but without Pilot's wait-for-idle
+        # Enter is posted to the app as the driver posts a real key, without Pilot's wait-for-idle
         # (which would sit out part of the stream before the first `j`).
-        driver.send_message(events.Key("enter", "\r"))
+        app.post_message(events.Key("enter", "\r"))
         while not dashboard.is_busy:
             await asyncio.sleep(0)
         if keys:
@@ -216,7 +214,7 @@ async def dashboard_stream(text: str, db: Path, tokens: int, *, keys: bool, dead
             done_move, done_frame = asyncio.Event(), asyncio.Event()
             moved.append(done_move)
             t_key = time.perf_counter()
-            driver.send_message(events.Key("j", "j"))
+            app.post_message(events.Key("j", "j"))
             await done_move.wait()
             t_move = time.perf_counter()
             waiting_frame.append(done_frame)

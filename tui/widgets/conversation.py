@@ -2,9 +2,10 @@
 
 Replies are streamed with `Markdown.get_stream` into an anchored scroll, so the view follows the
 text until the user scrolls up. A long reply is a chain of Markdown parts (`reply_stream.py`):
-only the live tail is re-parsed and re-laid out, so keys stay prompt at any reply length. Model text is untrusted: control characters are made visible before
-it reaches the Markdown parser, links are never opened by a click, and everything that is not
-Markdown (prompts, errors, notes) is shown with `literal()`.
+only the live tail is re-parsed and re-laid out, so keys stay prompt at any reply length.
+Model text is untrusted: control characters are made visible before it reaches the Markdown
+parser, links are never opened by a click, and everything that is not Markdown (prompts,
+errors, notes) is shown with `literal()`.
 """
 
 from __future__ import annotations
