@@ -7,7 +7,7 @@ its spacing, as DemoModel streams). Meanwhile, every 50 ms, a probe is posted to
 real key event:
 
 - `j` in the focused tool log (8 calls; the cursor is put back, untimed, at the last one):
-  latency from handing the key to the driver to the first frame after the tool log moved;
+  latency from posting the key to the first frame after the tool log moved;
 - every fourth probe, `f9`, bound (in this benchmark only) to opening the confirmation modal for
   a tool call: latency to the modal's first frame; then `escape` closes it (untimed).
 

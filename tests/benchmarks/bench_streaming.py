@@ -11,7 +11,7 @@ a token is one streamed word, as DemoModel streams. All rows come from one run:
   reply's Markdown holds the whole text, the run is completed and a frame has been rendered;
 - dashboard + keys: the same, with `j` sent to the focused tool log every 50 ms while the reply
   streams (the cursor starts on the first of 8 calls and is put back there, untimed, when it
-  reaches the last, so every `j` moves it). Latency runs from handing the key to the driver to
+  reaches the last, so every `j` moves it). Latency runs from posting the key to
   (a) the tool log's `action_move` running and (b) the next frame rendered after that; p50/p95
   over all keys. For scale: with the same 20,000-token reply already on screen and nothing
   streaming, `j` takes ~11 ms (p50) / ~36 ms (p95) to the frame on the 2-core reference machine.
