@@ -14,6 +14,7 @@ the app starts), it builds everything at once, as before.
 from __future__ import annotations
 
 import gc
+import threading
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from textual.app import App, ComposeResult, SystemCommand
@@ -83,13 +84,44 @@ class HitlApp(App[None]):
         self.resume_run_id = resume_run_id
         self._store_problem: str | None = None
         self._started = False
+        self._built = False
+        self._build_lock = threading.Lock()
         self._deferred: dict[str, Any] | None = None
         if agent is None and not tool_specs:
             # Built after the first frame (`_start`): see the module docstring.
             self._deferred = {"settings": settings, "store": store, "builtin_tools": builtin_tools, "force_demo": force_demo}
             return
         self._build(settings, agent=agent, store=store, tool_specs=tool_specs, builtin_tools=builtin_tools, force_demo=force_demo)
+        self._built = True
         self._make_dashboard()
+
+    #: What `HitlApp()` builds after its first frame.
+    _BUILT_LATER = frozenset({"settings", "store", "agent", "is_demo", "auto_open", "dashboard"})
+
+    def __getattr__(self, name: str) -> Any:
+        # Asked for before the deferred start (e.g. `HitlApp().agent` in a script): build it all
+        # now, as `HitlApp()` did before start-up was deferred; the app then opens on the dashboard.
+        if name in HitlApp._BUILT_LATER and self.__dict__.get("_deferred") is not None:
+            self._ensure_built()
+            if "dashboard" not in self.__dict__:
+                self._make_dashboard()
+            self._deferred = None
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _ensure_built(self) -> None:
+        """The deferred settings, store and agent, built once (from any thread)."""
+        with self._build_lock:
+            if self._built:
+                return
+            deferred = self._deferred or {}
+            self._build(
+                deferred.get("settings"),
+                store=deferred.get("store"),
+                builtin_tools=deferred.get("builtin_tools", True),
+                force_demo=deferred.get("force_demo", False),
+            )
+            self._built = True
 
     def _build(
         self,
@@ -169,18 +201,12 @@ class HitlApp(App[None]):
     async def _start(self) -> None:
         import asyncio
 
-        deferred = self._deferred or {}
         try:
             # Imports (pydantic, sqlite, the toolbox), settings, store and agent: off the loop.
-            await asyncio.to_thread(
-                self._build,
-                deferred.get("settings"),
-                store=deferred.get("store"),
-                builtin_tools=deferred.get("builtin_tools", True),
-                force_demo=deferred.get("force_demo", False),
-            )
+            await asyncio.to_thread(self._ensure_built)
             await asyncio.to_thread(__import__, "tui.screens.dashboard")
-            self._make_dashboard()
+            if "dashboard" not in self.__dict__:
+                self._make_dashboard()
         except Exception as exc:  # say it on screen; ctrl+q still quits
             message = f"hitl-tui could not start: {type(exc).__name__}: {exc}"
             for screen in self.screen_stack:
