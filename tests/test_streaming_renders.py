@@ -145,9 +145,13 @@ async def test_a_long_reply_grows_only_at_its_tail_and_finished_parts_are_never_
     # Appends went to one part after another: once the next part started, the earlier one was done.
     order = [parts.index(widget) for widget, _ in appended if widget in parts]
     assert order == sorted(order), "a finished part was written again"
-    # The live part stays small: no part holds much more than PART_CHARS plus one paragraph.
-    longest_paragraph = max(len(p) for p in LONG.split("\n\n"))
-    assert max(len(m.source) for m in parts) <= ReplyStream.PART_CHARS + longest_paragraph + 2
+    # The live part stays small: a part ends at a cut point soon after PART_CHARS (within two
+    # gaps between the reply's cut points: a boundary split between two flushes may be passed over).
+    cuts, position = [0], 0
+    while (position := cut_point("", LONG, position + 1) or 0) > 0:
+        cuts.append(position)
+    widest_gap = max(b - a for a, b in zip(cuts, cuts[1:] + [len(LONG)]))
+    assert max(len(m.source) for m in parts) <= ReplyStream.PART_CHARS + 2 * widest_gap
     # Full re-renders: none per token (at most the initial empty document of each part).
     assert counts["calls"]["Markdown.update"] <= len(parts)
     # A cut never falls inside a fenced block, a list or a quote: each part is whole Markdown.
