@@ -95,3 +95,10 @@ def call_model(
             raise ModelError(f"{type(model).__name__} does not support tool_choice; remove it from the Agent.")
         options["tool_choice"] = tool_choice
     return model.astream(messages, tools, **options)
+
+
+@runtime_checkable
+class ServedModel(Protocol):
+    """A model reached over the network: runs record where it was served (`RunOutput.base_url`)."""
+
+    base_url: str | None
