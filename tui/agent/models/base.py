@@ -48,15 +48,14 @@ class ModelError(Exception):
 class Model(Protocol):
     id: str
 
-    def astream(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, stream: bool = True, tool_choice: Any = None
-    ) -> AsyncIterator[ModelChunk]:
+    def astream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[ModelChunk]:
         """Yield text deltas as they arrive, then one chunk whose `response` is the full reply.
 
-        `stream` says whether the caller streams (a model may then make a plain request instead);
-        `tool_choice` is the API's field ("auto", "none", "required" or a named function). Both
-        are optional for a model: one whose `astream(messages, tools)` takes neither still works
-        (see `call_model`). Raises ModelError for failures a person must act on.
+        A model may also take the keywords `stream` (whether the caller streams: it may then make
+        a plain request instead) and `tool_choice` (the API's field: "auto", "none", "required"
+        or a named function); `call_model` passes them only to a model whose `astream` declares
+        them, so models written against this two-argument form keep working. Raises ModelError
+        for failures a person must act on.
         """
         ...
 

@@ -385,7 +385,9 @@ def parse_completion(raw: bytes | str, where: str) -> ModelResponse:
     for tc in message.get("tool_calls") or []:
         if not isinstance(tc, dict):
             raise _bad_reply(where, "a tool call that is not an object", data)
-        function = tc.get("function") if isinstance(tc.get("function"), dict) else {}
+        function = tc.get("function")
+        if not isinstance(function, dict):
+            function = {}
         calls.append(
             ToolCall(id=tc.get("id"), name=str(function.get("name") or ""), arguments=_arguments_text(function.get("arguments")))
         )
