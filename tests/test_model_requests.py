@@ -180,7 +180,7 @@ async def test_a_long_history_is_not_walked_by_the_clients_parameter_transformat
 
 BROKEN = {
     "an empty choice": (raw(b'{"id": "x", "object": "chat.completion", "choices": [{}]}'), ["a choice without a message", "[{}]", "check the model id"]),
-    "an empty 200 body": (raw(b""), ["empty body", "HTTP 200", "--base-url"]),
+    "an empty 200 body": (raw(b""), ["empty body", "HTTP 200", "base_url"]),
     "an HTML page": (raw(b"<html><body>Welcome to nginx</body></html>", content_type="text/html"), ["not JSON", "Welcome to nginx", "/v1 endpoint"]),
     "an error object with status 200": (raw(b'{"error": {"message": "model overloaded"}}'), ["answered with an error", "model overloaded"]),
     "no choices": (raw(b'{"id": "x", "choices": []}'), ["returned no choices", "check the model id"]),

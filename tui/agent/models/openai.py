@@ -255,7 +255,7 @@ class OpenAIChat:
                 if not isinstance(chunk, dict):
                     raise ModelError(
                         f"{where} sent a stream event that is not a JSON object: {_quote(chunk)}. "
-                        "Check that --base-url points at an OpenAI-compatible /v1 endpoint; continue the run to try again.",
+                        "Check that base_url / OPENAI_BASE_URL points at an OpenAI-compatible /v1 endpoint; continue the run to try again.",
                         retryable=True,
                     )
                 if chunk.get("error"):
@@ -345,7 +345,7 @@ def parse_completion(raw: bytes | str, where: str) -> ModelResponse:
     if not raw or not raw.strip():
         raise ModelError(
             f"{where} answered with an empty body instead of a chat completion (HTTP 200, nothing in it). "
-            "Check that --base-url / OPENAI_BASE_URL points at the server's OpenAI-compatible /v1 endpoint, "
+            "Check that base_url / OPENAI_BASE_URL points at the server's OpenAI-compatible /v1 endpoint, "
             "and the server's logs; continue the run to try again.",
             retryable=True,
         )
@@ -354,7 +354,7 @@ def parse_completion(raw: bytes | str, where: str) -> ModelResponse:
     except ValueError as exc:
         raise ModelError(
             f"{where} sent a reply that is not JSON ({getattr(exc, 'msg', exc)}): {_quote(raw)}. "
-            "Check that --base-url / OPENAI_BASE_URL points at the server's OpenAI-compatible /v1 endpoint "
+            "Check that base_url / OPENAI_BASE_URL points at the server's OpenAI-compatible /v1 endpoint "
             "(not its web page); continue the run to try again.",
             retryable=True,
         ) from None
@@ -503,7 +503,7 @@ def _model_error(exc: Exception, model: OpenAIChat, *, partial: bool = False) ->
         return ModelError(f"{where} returned an unusable reply: {exc}", retryable=True)
     if isinstance(exc, ValueError) and partial:  # an SSE event whose data is not JSON
         return ModelError(
-            f"{where} sent a stream event that is not JSON ({exc}). Check that --base-url points at an "
+            f"{where} sent a stream event that is not JSON ({exc}). Check that base_url / OPENAI_BASE_URL points at an "
             "OpenAI-compatible /v1 endpoint; the partial reply was not used, continue the run to try again.",
             retryable=True,
         )
