@@ -42,7 +42,7 @@ from .events import (
     ToolCallCompleted,
     ToolCallStarted,
 )
-from .models.base import Model, ModelError, ModelResponse, ServedModel
+from .models.base import Model, ModelError, ModelResponse, ServedModel, call_model
 from .policy import Policy
 from .run import Message, RunOutput, RunStatus, ToolExecution, new_id, to_text, utcnow
 from .tools import Function, ToolError, as_function
@@ -165,6 +165,7 @@ class Agent:
         session_id: str | None = None,
         max_turns: int = 20,
         approver: str | None = None,
+        tool_choice: Any = None,
     ) -> None:
         if model is None:
             from .models import default_model
@@ -190,6 +191,8 @@ class Agent:
         self.tool_specs: list[str] = []
         #: Who this agent's people are in the ledger (`user@host` unless told otherwise).
         self.approver = approver or default_approver()
+        #: The API's tool_choice ("auto", "none", "required", or a named function), as in Agno.
+        self.tool_choice = tool_choice
         #: The latest run (Agno compatibility: `agent.run_response`, `agent.is_paused`).
         self.run_response: RunOutput | None = None
         self._runs: dict[str, RunOutput] = {}
@@ -236,7 +239,7 @@ class Agent:
         )
         run.messages.append(Message(role="user", content=prompt))
         self._remember(run)
-        events = self._drive(run, resumed=False)
+        events = self._drive(run, resumed=False, stream=stream)
         return events if stream else self._collect(events, run)
 
     def acontinue_run(
@@ -266,7 +269,7 @@ class Agent:
             by_id = {t.tool_call_id: t for t in updated_tools}
             run.tools = [by_id.get(t.tool_call_id, t) for t in run.tools]
         self._remember(run)
-        events = self._drive(run, resumed=True)
+        events = self._drive(run, resumed=True, stream=stream)
         return events if stream else self._collect(events, run)
 
     def run(self, prompt: str, *, stream: bool = False, session_id: str | None = None) -> Any:
@@ -572,7 +575,7 @@ class Agent:
     def _is_cancelled(self, run: RunOutput) -> bool:
         return run.run_id in self._cancel_requested
 
-    async def _drive(self, run: RunOutput, *, resumed: bool) -> AsyncIterator[RunEvent]:
+    async def _drive(self, run: RunOutput, *, resumed: bool, stream: bool = True) -> AsyncIterator[RunEvent]:
         if run.run_id in self._active:
             raise RuntimeError(f"run {run.run_id} is already running")
         if run.status in (RunStatus.completed, RunStatus.cancelled):
@@ -607,7 +610,7 @@ class Agent:
             await self._apersist(run, calls=not resumed)
             started = True
             yield (RunContinued if resumed else RunStarted)(run_id=run.run_id, run=run)
-            async for event in self._loop(run):
+            async for event in self._loop(run, stream=stream):
                 yield event
         except RunConflict as exc:
             if not started:  # another holder has the run: nothing happened here
@@ -661,7 +664,7 @@ class Agent:
         except (StoreFailure, RunConflict):
             pass
 
-    async def _loop(self, run: RunOutput) -> AsyncIterator[RunEvent]:
+    async def _loop(self, run: RunOutput, *, stream: bool = True) -> AsyncIterator[RunEvent]:
         # The turn budget guards against a model that never stops calling tools on its own. Each
         # start or continue (a person's action) grants a fresh budget, so "continue" really does
         # give a run that hit the limit more turns.
@@ -700,7 +703,9 @@ class Agent:
             # --- ask the model
             response: ModelResponse | None = None
             try:
-                async for chunk in self.model.astream(self._context(run), [f.to_openai_tool() for f in self.tools]):
+                tools = [f.to_openai_tool() for f in self.tools]
+                # A caller that does not stream gets a plain request, as in Agno (stream=False).
+                async for chunk in call_model(self.model, self._context(run), tools, stream=stream, tool_choice=self.tool_choice):
                     if self._is_cancelled(run):
                         break
                     if chunk.text:
