@@ -15,6 +15,7 @@ from textual.screen import ModalScreen, Screen
 
 from tui.bootstrap import build_agent
 from tui.config import Settings, load_settings
+from tui.mcp_dashboard import MCPDashboard
 from tui.paths import stylesheet
 from tui.screens.dashboard import Dashboard
 
@@ -85,12 +86,14 @@ class HitlApp(App[None]):
         from tui.agent.models import DemoModel
 
         self.is_demo = isinstance(self.agent.model, DemoModel)
+        self.mcp = MCPDashboard(self)
         self.dashboard = Dashboard(
             self.agent,
             auto_open=self.auto_open,
             bell=self.settings.bell,
             deterministic=deterministic,
             is_demo=self.is_demo,
+            mcp_ready=self.mcp.ready,
             id="dashboard",
         )
 
@@ -130,10 +133,14 @@ class HitlApp(App[None]):
                     f"{rules_error} Every gated call asks you. f2 shows the rules.", title="Approval rules are off"
                 )
             )
+        self.mcp.start()
         if self.resume_run_id:
             self.call_after_refresh(self.resume_run, self.resume_run_id)
         else:
             self._announce_paused_runs()
+
+    async def on_unmount(self) -> None:
+        await self.mcp.stop()  # stdio MCP servers end with the dashboard
 
     def _announce_paused_runs(self) -> None:
         paused = getattr(self.store, "paused_runs", None)
@@ -231,6 +238,8 @@ class HitlApp(App[None]):
             )
             tools.append(f"  {fn.name} ({kind})")
         text = f"Model: {describe_model(self.agent.model)}\nTools:\n" + ("\n".join(tools) or "  none")
+        if self.mcp:
+            text += "\nMCP servers:\n" + self.mcp.servers.summary()
         self.notify(text, title="Model", markup=False, timeout=10)
 
     def action_toggle_auto_open(self) -> None:
@@ -251,6 +260,7 @@ class HitlApp(App[None]):
         yield SystemCommand("Approval rules", "The active rules and their source; delete session rules (f2)", self.action_rules)
         yield SystemCommand("Decide the next waiting call", "Open the oldest item of the Approvals pane", self.action_decide_next)
         yield SystemCommand("Model info", "Which model and tools this dashboard uses", self.action_model_info)
+        yield from self.mcp.commands()
         yield SystemCommand(
             "Toggle auto-open of decision dialogs",
             f"Now {'on' if self.auto_open else 'off'}: when a run pauses, its dialog {'opens by itself' if self.auto_open else 'waits in Approvals'}",

@@ -24,6 +24,7 @@ configuration:
 examples:
   hitl-tui                                   the dashboard, offline demo model
   hitl-tui --model llama3.1 --base-url http://localhost:11434/v1
+  hitl-tui --mcp "time=uvx mcp-server-time"  an MCP server's tools, each asking before it runs
   hitl-tui history --status paused           runs waiting for a decision
   hitl-tui resume RUN_ID                     open the dashboard on a paused run
   hitl-tui export RUN_ID --format md         a readable transcript
@@ -44,6 +45,7 @@ def _app_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-builtin-tools", action="store_true", help="leave out the built-in toolbox")
     parser.add_argument("--rules", metavar="PATH", help="approval rules TOML file (default: the user config dir)")
     parser.add_argument("--theme", help="Textual theme name (e.g. textual-dark, nord, gruvbox)")
+    parser.add_argument("--mcp", action="append", default=[], metavar="NAME=COMMAND", help='an MCP server whose tools the agent may call: "NAME=COMMAND ARGS..." or NAME=URL (repeatable; its tools are named NAME_tool and ask unless a rule allows them)')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,6 +164,13 @@ def _launch(args: argparse.Namespace, settings: Any, *, resume_run_id: str | Non
     if args.demo:
         settings.model = None
         settings.base_url = None
+    try:  # --mcp servers join (or replace, by name) those of the config file
+        from .mcp_config import parse_mcp_flag
+
+        settings.mcp.servers.update(dict(parse_mcp_flag(spec) for spec in args.mcp))
+    except ValueError as exc:
+        print(f"hitl-tui: {exc}", file=sys.stderr)
+        return 2
     try:
         from .app import HitlApp
 

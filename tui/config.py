@@ -15,6 +15,8 @@ from typing import Any
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError
 
+from .mcp_config import MCPSection
+
 APP_NAME = "hitl-tui"
 ENV_PREFIX = "HITL_TUI_"
 
@@ -57,6 +59,8 @@ class Settings(BaseModel):
     theme: str = "textual-dark"
     auto_open_modals: bool = True
     bell: bool = True
+    # --- MCP servers: [mcp.servers.NAME] with command/args/env or url (see tui/mcp_servers.py)
+    mcp: MCPSection = Field(default_factory=lambda: MCPSection(), description="MCP servers whose tools the agent may call.")
 
     @property
     def api_key(self) -> str | None:

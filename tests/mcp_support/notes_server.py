@@ -48,6 +48,12 @@ else:
         return f"saved note {len(NOTES)}: {text}"
 
 
+@server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+def list_notes() -> str:
+    """List the notes written so far."""
+    return "notes: " + (", ".join(NOTES) if NOTES else "none")
+
+
 class Shipping(BaseModel):
     speed: Literal["standard", "express"] = Field(description="How fast to ship")
     copies: int = Field(description="How many copies", ge=1, le=10)

@@ -120,6 +120,11 @@ class MCPTools:
 
     def get_functions(self) -> list[Function]:
         """The tools, for `Agent(tools=[mcp])` (a `tui.agent.tools.Toolkit`)."""
+        if not self.functions and not self.is_connected:
+            raise RuntimeError(
+                f"MCPTools({self.describe()!r}) is not connected, so it has no tools yet: create the Agent "
+                "inside `async with MCPTools(...) as mcp:` (or after `await mcp.connect()`)."
+            )
         return list(self.functions.values())
 
     @property
@@ -212,9 +217,7 @@ class MCPTools:
             if not ready.done():
                 ready.set_exception(MCPServerError(self._with_stderr(f"the MCP server {self.name!r} could not be started: {reason or 'it stopped'}")))
             elif not self._closing:
-                self.error = self.error or self._with_stderr(f"the MCP server {self.name!r} stopped: {reason or 'the connection closed'}")
-                if self.on_stop is not None:
-                    self.on_stop(self, self.error)
+                self._report_stop(self._with_stderr(f"the MCP server {self.name!r} stopped: {reason or 'the connection closed'}"))
 
     async def _list_tools(self, client: Any) -> list[Any]:
         tools: list[Any] = []
@@ -226,6 +229,14 @@ class MCPTools:
             if not cursor:
                 break
         return tools
+
+    def _report_stop(self, message: str) -> None:
+        """Say once that the server stopped on its own (the dashboard shows it and offers a restart)."""
+        if self.error is not None:
+            return
+        self.error = message
+        if self.on_stop is not None:
+            self.on_stop(self, message)
 
     def _failure(self, exc: BaseException) -> str:
         while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
@@ -335,8 +346,9 @@ class MCPTools:
         lost = exc is None or "closed" in reason.lower() or "disconnect" in reason.lower() or self._stopped.is_set()
         if lost:
             self._stop.set()  # the connection is gone: stop the task (on_stop reports it)
-            self.error = self._with_stderr(f"the MCP server {self.name!r} stopped during the call to {mcp_name} ({reason})")
-            return MCPServerError(self.error)
+            self._client = None
+            self._report_stop(self._with_stderr(f"the MCP server {self.name!r} stopped during the call to {mcp_name} ({reason})"))
+            return MCPServerError(self.error or reason)
         return MCPServerError(f"the MCP server {self.name!r} failed the call to {mcp_name}: {reason}")
 
     @staticmethod
