@@ -193,6 +193,56 @@ async def test_the_servers_screen_lists_each_server_and_its_tools(chat_server: C
         assert isinstance(app.screen, Dashboard)
 
 
+async def test_a_changed_tool_definition_is_told_at_start_and_asks_despite_a_rule(chat_server: ChatServer) -> None:
+    import os
+
+    rules = Path(os.environ["HITL_TUI_RULES"])
+    rules.write_text('[[rule]]\nname = "notes-ok"\ntool = "notes_write_note"\neffect = "allow"\n')
+    first = notes_app(chat_server)
+    async with first.run_test(size=WIDE) as pilot:
+        await settle(pilot, first)  # first sight: the definitions are pinned
+        assert "Changed MCP tool" not in flat(first)
+
+    chat_server.add(tools(call("notes_write_note", {"text": "hello"})), text("Saved."))
+    app = notes_app(chat_server, env={"NOTES_VARIANT": "2"})
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot, app)
+        shown = flat(app)
+        assert "The MCP server notes changed the description (was: 'Write a note.')" in shown
+        assert "now ['overwrite_all', 'text']) of notes_write_note" in shown
+        await prompt(pilot, app, "write hello")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ConfirmModal)  # the rule does not decide the changed tool
+        assert "outside address" in flat(app)
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert tool_states(app) == [("notes_write_note", "completed")]
+
+
+async def test_a_paused_mcp_call_is_resumed_after_a_restart_on_a_fresh_server(chat_server: ChatServer) -> None:
+    chat_server.add(tools(call("notes_write_note", {"text": "kept"})))
+    first = notes_app(chat_server)
+    async with first.run_test(size=WIDE) as pilot:
+        await settle(pilot, first)
+        await prompt(pilot, first, "write")
+        await settle(pilot, first)
+        assert isinstance(first.screen, ConfirmModal)
+        run_id = first.agent.run_response.run_id
+        await pilot.press("escape")  # decide later; then the dashboard (and its server) goes away
+    first.store.close()
+
+    chat_server.add(text("Written."))
+    app = notes_app(chat_server, resume_run_id=run_id)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot, app)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot, app)
+        run = app.agent.get_run(run_id)
+        assert run is not None and run.status == "completed"
+        assert run.tools[0].result == "saved note 1: kept"  # ran on the server started for this dashboard
+
+
 def test_a_bad_mcp_flag_is_refused_with_what_to_write(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--mcp", "time"]) == 2
     assert "write NAME=COMMAND ARGS" in capsys.readouterr().err

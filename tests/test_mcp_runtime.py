@@ -409,3 +409,41 @@ async def test_the_published_time_server_under_a_rule(chat_server, time_command,
     assert run.status == RunStatus.completed
     assert run.tools[0].decided_by == "rule:clock"
     assert '"timezone": "UTC"' in run.tools[0].result
+
+
+# ----------------------------------------------------------------------------- elicitation schemas
+
+
+def test_a_requested_schema_becomes_typed_fields_and_answers_are_checked_against_it():
+    from tui.agent.mcp import fields_from_schema, validate_content
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "size": {"type": "string", "oneOf": [{"const": "s", "title": "Small"}, {"const": "l", "title": "Large"}]},
+            "name": {"type": "string", "maxLength": 5, "title": "Your name"},
+            "age": {"type": "integer", "minimum": 0},
+            "note": {"type": "string"},
+        },
+        "required": ["size", "name", "age"],
+    }
+    fields = {f.name: f for f in fields_from_schema(schema)}
+    assert fields["size"].choices == ["s", "l"] and fields["name"].description == "Your name"
+    assert fields["age"].type_name == "int"
+
+    content, errors = validate_content(schema, {"size": "l", "name": "Ann", "age": "7", "note": ""})
+    assert errors == {} and content == {"size": "l", "name": "Ann", "age": 7}  # the empty optional is left out
+
+    _, errors = validate_content(schema, {"size": "xl", "name": "Annabelle", "age": -1, "extra": 1})
+    assert errors["size"] == "must be one of s, l"
+    assert "too long" in errors["name"] and "minimum of 0" in errors["age"]
+    assert errors["extra"] == "the server did not ask for this field"
+    _, errors = validate_content(schema, {})
+    assert set(errors) == {"size", "name", "age"}
+
+
+def test_a_damaged_pins_file_is_refused_not_trusted(tmp_path):
+    path = tmp_path / "pins.json"
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="cannot read the MCP tool pins"):
+        ToolPins(path).check("notes", {"name": "add", "description": "", "inputSchema": {}})

@@ -47,6 +47,8 @@ class MCPDashboard:
         for name, error in failures.items():
             self.report_stop(name, error)
         started = [n for n in self.servers.servers if n not in failures]
+        for name in started:
+            self.report_changes(name)
         if started:
             count = sum(len(self.servers.servers[n].functions) for n in started)
             self.app.notify(
@@ -64,11 +66,22 @@ class MCPDashboard:
         self.app.notify(f"{message}\n{hint}", title=f"MCP server {name}", severity="error", markup=False, timeout=12)
         self.app.dashboard.conversation.add_error(f"{message}\n{hint}.", title=f"MCP server {name}")
 
+    def report_changes(self, name: str) -> None:
+        """Tell the user, before any use, which tools the server redefined since they were trusted."""
+        for fn in self.servers.servers[name].changed_tools:
+            message = (
+                f"The MCP server {name} changed the {fn.change} of {fn.name}. Its rules and grants wait "
+                "until you approve a call of it."
+            )
+            self.app.notify(message, title="Changed MCP tool", severity="warning", markup=False, timeout=12)
+            self.app.dashboard.conversation.add_error(message, title="Changed MCP tool")
+
     async def restart(self, name: str) -> None:
         error = await self.servers.start(name)
         if error:
             self.report_stop(name, error)
         else:
+            self.report_changes(name)
             count = len(self.servers.servers[name].functions)
             self.app.notify(f"MCP server {name} restarted ({count} tools).", timeout=4, markup=False)
 

@@ -75,12 +75,12 @@ def validate_content(schema: dict[str, Any], raw: dict[str, Any]) -> tuple[dict[
     unknown = set(raw) - {f.name for f in fields_from_schema(schema)}
     for name in sorted(unknown):
         errors[name] = "the server did not ask for this field"
-    if errors:
-        return content, errors
-    try:
+    try:  # the schema's own limits (minimum, maxLength, pattern...), for the fields that coerced
         from jsonschema import Draft202012Validator
 
         for err in Draft202012Validator(schema).iter_errors(content):
+            if err.validator == "required":
+                continue  # a missing required value was already named by its field
             where = ".".join(str(p) for p in err.absolute_path) or "form"
             errors.setdefault(where, err.message)
     except ImportError:  # pragma: no cover - jsonschema comes with mcp
