@@ -234,8 +234,9 @@ async def test_a_paused_mcp_call_is_resumed_after_a_restart_on_a_fresh_server(ch
     chat_server.add(text("Written."))
     app = notes_app(chat_server, resume_run_id=run_id)
     async with app.run_test(size=WIDE) as pilot:
-        await settle(pilot, app)
-        assert isinstance(app.screen, ConfirmModal)
+        # Decide as soon as the dialog shows, before the server has started: the run waits for it.
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert app.mcp.servers.status("notes") == "starting"
         await pilot.press("y")
         await settle(pilot, app)
         run = app.agent.get_run(run_id)
