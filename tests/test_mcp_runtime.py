@@ -447,3 +447,25 @@ def test_a_damaged_pins_file_is_refused_not_trusted(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ValueError, match="cannot read the MCP tool pins"):
         ToolPins(path).check("notes", {"name": "add", "description": "", "inputSchema": {}})
+
+
+async def test_stopping_the_server_while_its_question_is_open_ends_the_call_with_a_clear_error(chat_server, store):
+    """E.g. the user restarts a server from the palette while its question waits: the call must not hang."""
+    import asyncio
+
+    order_script(chat_server)
+    holder: dict[str, MCPTools] = {}
+
+    async def handler(request: ElicitationRequest) -> ElicitationResponse:
+        asyncio.ensure_future(holder["mcp"].close())
+        await asyncio.Event().wait()  # nobody answers
+        raise AssertionError("unreachable")
+
+    async with notes_tools("stdio", elicitation_handler=handler) as mcp:
+        holder["mcp"] = mcp
+        agent = Agent(model=make_model(chat_server), tools=[mcp], store=store)
+        run = await agent.arun("order")
+        run.tools[0].confirm()
+        run = await asyncio.wait_for(agent.acontinue_run(run), 60)
+    assert run.status == RunStatus.completed
+    assert "the MCP server 'notes' stopped during the call to order" in (run.tools[0].result or "")
