@@ -264,3 +264,25 @@ def test_the_config_file_and_the_flag_both_add_servers(tmp_path: Path, monkeypat
     config.write_text('[mcp.servers.broken]\nargs = ["x"]\n')
     with pytest.raises(ConfigError, match="give either command"):
         load_settings(path=config)
+
+
+async def test_a_server_tool_never_replaces_a_tool_of_the_same_name(chat_server: ChatServer) -> None:
+    import sys
+
+    from tui.agent import Agent, tool
+    from tui.mcp_servers import MCPServers
+
+    @tool
+    def notes_add(a: int, b: int) -> int:
+        """My own adder."""
+        return a - b
+
+    agent = Agent(model=make_model(chat_server), tools=[notes_add])
+    servers = MCPServers({"notes": MCPServerConfig(command=sys.executable, args=[str(NOTES_SERVER)])}, agent=agent)
+    try:
+        assert await servers.start_all() == {}
+        assert agent.functions["notes_add"] is notes_add
+        assert "notes_write_note" in agent.functions
+        assert "whose name another tool already uses" in servers.summary()
+    finally:
+        await servers.stop_all()

@@ -22,7 +22,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Callable
 
-from tui.agent.mcp import ElicitationHandler, MCPServerError, MCPTools, ToolPins
+from tui.agent.mcp import ElicitationHandler, MCPFunction, MCPServerError, MCPTools, ToolPins
 from tui.mcp_config import MCPServerConfig, MCPSection, parse_mcp_flag
 
 __all__ = ["MCPServerConfig", "MCPSection", "MCPServers", "parse_mcp_flag"]
@@ -92,12 +92,15 @@ class MCPServers:
         except Exception as exc:  # whatever a server does, the dashboard keeps running
             server.error = f"the MCP server {name!r} could not be started: {type(exc).__name__}: {exc}"
             return server.error
+        functions = self.agent.functions
+        for gone in [n for n, f in functions.items() if isinstance(f, MCPFunction) and f.toolkit is server and n not in server.functions]:
+            del functions[gone]  # the server no longer offers it
         for fn in server.get_functions():
-            existing = self.agent.functions.get(fn.name)
-            if existing is not None and existing is not fn and getattr(existing, "toolkit", None) is not server:
+            existing = functions.get(fn.name)
+            if existing is not None and not (isinstance(existing, MCPFunction) and existing.toolkit is server):
                 server.error = f"the MCP server {name!r} has a tool {fn.name!r} whose name another tool already uses"
                 continue
-            self.agent.functions[fn.name] = fn
+            functions[fn.name] = fn
         return None
 
     async def stop_all(self) -> None:

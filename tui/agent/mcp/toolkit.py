@@ -295,7 +295,8 @@ class MCPTools:
         for key, fn in functions.items():
             old = self.functions.get(key)
             if old is not None:
-                old.__dict__.update({k: v for k, v in fn.__dict__.items() if k != "toolkit"})
+                old.__dict__.clear()  # nothing cached for the old definition may survive
+                old.__dict__.update(fn.__dict__)
                 functions[key] = old
         self.functions = functions
 
