@@ -41,6 +41,11 @@ class MCPServerError(ToolError):
     """The MCP server could not be started, or stopped: the message names it and quotes its stderr."""
 
 
+def _load_sdk() -> None:
+    import mcp  # noqa: F401
+    import mcp.client.stdio  # noqa: F401
+
+
 def _matches(name: str, patterns: Iterable[str] | None) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in patterns or ())
 
@@ -142,6 +147,8 @@ class MCPTools:
         self._stopped = asyncio.Event()
         self._closing = False
         self.error = None
+        # The SDK takes a while to import: not on the event loop a dashboard draws with.
+        await asyncio.to_thread(_load_sdk)
         ready = asyncio.get_running_loop().create_future()
         self._runner = asyncio.create_task(self._run(ready), name=f"mcp-server-{self.name}")
         try:
