@@ -234,6 +234,25 @@ async def test_elicitation_answered_reaches_the_server_and_the_ledger(chat_serve
     assert (call_id, "approved", "user", {"item": "a hat"}) in entries
 
 
+async def test_elicitation_over_the_older_protocol_is_matched_to_its_call(chat_server, store):
+    """Before 2026-07-28 the server's question arrives as a request of its own, not inside the call."""
+    order_script(chat_server)
+    asked: list[ElicitationRequest] = []
+
+    async def handler(request: ElicitationRequest) -> ElicitationResponse:
+        asked.append(request)
+        return ElicitationResponse("accept", {"speed": "standard", "copies": 1, "gift": True})
+
+    async with notes_tools("stdio", elicitation_handler=handler, protocol="legacy") as mcp:
+        agent = Agent(model=make_model(chat_server), tools=[mcp], store=store)
+        run = await agent.arun("order a hat")
+        run.tools[0].confirm()
+        run = await agent.acontinue_run(run)
+    assert run.tools[0].result == "ordered 1 x a hat, standard (gift)"
+    assert asked[0].tool is run.tools[0]
+    assert "elicitation_accept" in [e.decision for e in store.ledger(run.run_id)]
+
+
 @pytest.mark.parametrize("action", ["decline", "cancel"])
 async def test_elicitation_declined_or_cancelled_is_told_to_the_server(chat_server, store, action):
     order_script(chat_server)

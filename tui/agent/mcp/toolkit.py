@@ -71,6 +71,7 @@ class MCPTools:
         elicitation_handler: ElicitationHandler | None = None,
         pins: ToolPins | None = None,
         on_stop: Callable[["MCPTools", str], None] | None = None,
+        protocol: Literal["auto", "legacy"] = "auto",
     ) -> None:
         if (command is None) == (url is None):
             raise ValueError("MCPTools needs either command= (a server started over stdio) or url= (streamable HTTP)")
@@ -100,6 +101,8 @@ class MCPTools:
         self.elicitation_handler = elicitation_handler
         self.pins = pins
         self.on_stop = on_stop
+        #: "auto" negotiates the newest protocol; "legacy" forces the pre-2026 handshake (older servers).
+        self.protocol = protocol
         #: Model-facing name -> tool.
         self.functions: dict[str, MCPFunction] = {}
         #: Why the server is not running (None while it runs, or before the first start).
@@ -208,7 +211,9 @@ class MCPTools:
         try:
             from mcp import Client
 
-            async with Client(self._transport(), elicitation_callback=self._on_elicit, read_timeout_seconds=None) as client:
+            async with Client(
+                self._transport(), elicitation_callback=self._on_elicit, read_timeout_seconds=None, mode=self.protocol
+            ) as client:
                 listed = await self._list_tools(client)
                 self._client = client
                 self._build(listed)
