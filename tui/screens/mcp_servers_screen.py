@@ -55,3 +55,19 @@ class MCPServersScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+if __name__ == "__main__":
+    from textual.app import App
+
+    from tui.agent import Agent
+    from tui.agent.models import DemoModel
+    from tui.mcp_config import MCPServerConfig
+
+    demo = MCPServers({"time": MCPServerConfig(command="uvx", args=["mcp-server-time"])}, agent=Agent(model=DemoModel()))
+
+    class _Demo(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(MCPServersScreen(demo), lambda _: self.exit())
+
+    _Demo().run()
