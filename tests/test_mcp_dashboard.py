@@ -278,11 +278,13 @@ async def test_a_server_tool_never_replaces_a_tool_of_the_same_name(chat_server:
         return a - b
 
     agent = Agent(model=make_model(chat_server), tools=[notes_add])
-    servers = MCPServers({"notes": MCPServerConfig(command=sys.executable, args=[str(NOTES_SERVER)])}, agent=agent)
+    config = MCPServerConfig(command=sys.executable, args=[str(NOTES_SERVER)], exclude_tools=["crash"])
+    servers = MCPServers({"notes": config}, agent=agent)
     try:
         assert await servers.start_all() == {}
         assert agent.functions["notes_add"] is notes_add
         assert "notes_write_note" in agent.functions
+        assert "notes_crash" not in agent.functions  # excluded in the config
         assert "whose name another tool already uses" in servers.summary()
     finally:
         await servers.stop_all()

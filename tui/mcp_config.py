@@ -28,6 +28,9 @@ class MCPServerConfig(BaseModel):
     args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
     url: str | None = None
+    #: Globs over the server's own tool names: only these / not these reach the model.
+    include_tools: list[str] | None = None
+    exclude_tools: list[str] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> "MCPServerConfig":

@@ -50,6 +50,8 @@ class MCPServers:
                 env=config.env,
                 tool_name_prefix=name,
                 name=name,
+                include_tools=config.include_tools,
+                exclude_tools=config.exclude_tools,
                 # In the dashboard every MCP tool asks, unless a rule allows it.
                 requires_confirmation_tools=["*"],
                 elicitation_handler=elicitation_handler,
