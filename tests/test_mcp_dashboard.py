@@ -191,6 +191,9 @@ async def test_the_servers_screen_lists_each_server_and_its_tools(chat_server: C
         assert "notes_add  [read-only hint]" in shown and "notes_order" in shown
         await pilot.press("escape")
         assert isinstance(app.screen, Dashboard)
+        server = app.mcp.servers.servers["notes"]
+        assert server.is_connected
+    assert not server.is_connected  # the dashboard stopped its server when it quit
 
 
 async def test_a_changed_tool_definition_is_told_at_start_and_asks_despite_a_rule(chat_server: ChatServer) -> None:
