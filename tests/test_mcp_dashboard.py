@@ -146,6 +146,7 @@ async def test_a_server_that_cannot_start_is_reported_and_the_other_tools_keep_w
         shown = flat(app)
         assert "could not be started" in shown and "permission denied" in shown  # with its stderr tail
         assert "Restart MCP server notes" in shown
+        assert app.mcp.servers.status("notes") == "failed"
         await prompt(pilot, app, "shout")
         await settle(pilot, app)
         assert tool_states(app) == [("shout", "completed")]

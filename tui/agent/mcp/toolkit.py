@@ -157,12 +157,14 @@ class MCPTools:
         try:
             await asyncio.wait_for(asyncio.shield(ready), self.timeout_seconds)
         except asyncio.TimeoutError:
+            ready.cancel()
             await self.close()
             self.error = self._with_stderr(f"the MCP server {self.name!r} did not answer within {self.timeout_seconds:g} s")
             raise MCPServerError(self.error) from None
         exc = ready.exception()
         if exc is not None:
             await self._wait_stopped()
+            self.error = str(exc)
             raise exc
 
     async def close(self) -> None:
