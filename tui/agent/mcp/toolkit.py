@@ -161,11 +161,10 @@ class MCPTools:
             await self.close()
             self.error = self._with_stderr(f"the MCP server {self.name!r} did not answer within {self.timeout_seconds:g} s")
             raise MCPServerError(self.error) from None
-        exc = ready.exception()
-        if exc is not None:
+        except MCPServerError as exc:
             await self._wait_stopped()
             self.error = str(exc)
-            raise exc
+            raise
 
     async def close(self) -> None:
         """Stop the server (a stdio server's process ends) and wait until it has stopped."""
