@@ -488,3 +488,16 @@ async def test_stopping_the_server_while_its_question_is_open_ends_the_call_with
         run = await asyncio.wait_for(agent.acontinue_run(run), 60)
     assert run.status == RunStatus.completed
     assert "the MCP server 'notes' stopped during the call to order" in (run.tools[0].result or "")
+
+
+async def test_the_ledger_row_of_a_question_says_who_asked_what(chat_server, store):
+    order_script(chat_server)
+
+    async def handler(request: ElicitationRequest) -> ElicitationResponse:
+        return ElicitationResponse("decline")
+
+    run = await run_order(chat_server, store, "stdio", None, handler)
+    [row] = [e for e in store.ledger(run.run_id) if e.decision.startswith("elicitation_")]
+    assert row.note == "The MCP server 'notes' asked: How should a hat be shipped?"
+    assert row.tool_name == "notes_order" and row.decided_by == "handler"
+    assert row.proposed_args["requested_schema"]["required"] == ["speed", "copies"]

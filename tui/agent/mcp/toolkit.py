@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import json
 import os
 import shlex
 import tempfile
@@ -443,7 +442,7 @@ class MCPTools:
             proposed_args={"message": request.message, "requested_schema": request.requested_schema},
             decision_args=dict(content or {}),
             executed_args=dict(content or {}) if action == "accept" else None,
-            confirmation_note=note or json.dumps({"server": self.name, "message": request.message}, ensure_ascii=False),
+            confirmation_note=f"The MCP server {self.name!r} asked: {request.message}" + (f" ({note})" if note else ""),
             decided_by=by,
             decided_at=now,
         )
