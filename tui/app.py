@@ -87,6 +87,12 @@ class HitlApp(App[None]):
 
         self.is_demo = isinstance(self.agent.model, DemoModel)
         self.mcp = MCPDashboard(self)
+        if self.settings.approver:
+            self.agent.approver = self.settings.approver  # who decides in this dashboard (audit)
+        if self.settings.webhook_url:
+            from tui.agent.notify import Webhook
+
+            self.agent.on_pause.append(Webhook(self.settings.webhook_url, store=self.store))
         self.dashboard = Dashboard(
             self.agent,
             auto_open=self.auto_open,
@@ -94,6 +100,9 @@ class HitlApp(App[None]):
             deterministic=deterministic,
             is_demo=self.is_demo,
             mcp_ready=self.mcp.ready,
+            approver=self.settings.approver,
+            inbox_poll=self.settings.inbox_poll,
+            desktop_notifications=self.settings.desktop_notifications,
             id="dashboard",
         )
 
@@ -156,10 +165,14 @@ class HitlApp(App[None]):
             waiting = sum(len(r.pending_tools) for r in runs)
             runs_text = f"{count} paused run{'s' if count != 1 else ''}"
             calls_text = f"{waiting} call{'s' if waiting != 1 else ''}"
+            where = (
+                "They are in Approvals (tab to it, enter decides); press h for the history."  # the inbox lists every process's calls
+                if callable(getattr(self.store, "pending_requests", None))
+                else "Press h (outside the prompt: tab first) or ctrl+p → History to resume "
+                f"{'them' if count != 1 else 'it'}."
+            )
             self.notify(
-                f"{runs_text} ({calls_text}) {'wait' if count != 1 else 'waits'} for your decision. "
-                "Press h (outside the prompt: tab first) or ctrl+p → History to resume "
-                f"{'them' if count != 1 else 'it'}.",
+                f"{runs_text} ({calls_text}) {'wait' if count != 1 else 'waits'} for your decision. " + where,
                 title="Paused runs",
                 timeout=12,
                 markup=False,

@@ -28,6 +28,8 @@ examples:
   hitl-tui history --status paused           runs waiting for a decision
   hitl-tui resume RUN_ID                     open the dashboard on a paused run
   hitl-tui export RUN_ID --format md         a readable transcript
+  hitl-tui pending                           calls that wait for a decision, from every process
+  hitl-tui approve ID | reject ID --reason T decide one by its id (input ID f=v, result ID TEXT)
 """
 
 
@@ -89,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     rules_sub.add_parser("path", help="print the rules file path")
 
     sub.add_parser("config-path", help="print the config file path")
+    from .inbox_cli import add_subcommands as add_inbox_subcommands
+
+    add_inbox_subcommands(sub, _common)
     return parser
 
 
@@ -144,6 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .store.commands import export_command
 
         return export_command(_open_store(settings), args.run_id, args.format)
+    if args.command in ("pending", "approve", "reject", "input", "result"):
+        from .inbox_cli import main as inbox_main
+
+        return inbox_main(args, _open_store(settings), settings)
     if args.command == "rules":
         if args.rules_command == "path":
             print(settings.rules)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, Field, ValidationError
@@ -59,6 +59,13 @@ class Settings(BaseModel):
     theme: str = "textual-dark"
     auto_open_modals: bool = True
     bell: bool = True
+    # --- approvals inbox (issue 10)
+    approver: str | None = Field(None, description="Name recorded with every decision made in the dashboard (default: user@host).")
+    webhook_url: str | None = Field(None, description="POST a JSON notice here when a call starts waiting (ntfy, chat tools); never blocks a run.")
+    desktop_notifications: Literal["auto", "osc9", "osc777", "off"] = Field(
+        "auto", description="Desktop notification when a call starts waiting: auto-detect the terminal, force OSC 9 / OSC 777, or off."
+    )
+    inbox_poll: float = Field(0.5, description="Seconds between the dashboard's looks at the store for other processes' pending calls.")
     # --- MCP servers: [mcp.servers.NAME] with command/args/env or url (see tui/mcp_servers.py)
     mcp: MCPSection = Field(default_factory=lambda: MCPSection(), description="MCP servers whose tools the agent may call.")
 

@@ -228,6 +228,8 @@ class ToolExecution(BaseModel):
     result: str | None = None
     error: str | None = None
     decided_by: str | None = None
+    #: Who decided, as a person or process identity (`user@host` by default; see `Agent(approver=...)`).
+    approver: str | None = None
     decided_at: datetime | None = None
     #: The arguments at the moment of the decision (what the user saw / edited).
     decision_args: dict[str, Any] | None = None
@@ -394,6 +396,16 @@ class RunOutput(BaseModel):
     turns: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    #: The store's version of the run this copy was read or last saved at (None: never stored).
+    #: A save from a copy whose version is not the stored one is refused (see tui/store).
+    _store_version: int | None = PrivateAttr(default=None)
+    #: Loaded for display (`RunStore.load_run(exact=False)`) with pending arguments redacted: never saved back.
+    _display_copy: bool = PrivateAttr(default=False)
+
+    @property
+    def store_version(self) -> int | None:
+        return self._store_version
 
     @property
     def is_paused(self) -> bool:

@@ -122,7 +122,8 @@ def _ledger_block(entry: Any) -> RenderableType:
     head = Text.assemble((local_time(entry.decided_at, "%Y-%m-%d %H:%M:%S"), "dim"), "  ")
     head.append_text(literal(entry.decision, style="bold"))
     head.append_text(literal(f"  {entry.tool_name}", style="bold"))
-    head.append_text(literal(f"  by {entry.decided_by or 'user'}", style="italic"))
+    who = f"{entry.decided_by or 'user'}" + (f" ({entry.approver})" if getattr(entry, "approver", None) else "")
+    head.append_text(literal(f"  by {who}", style="italic"))
     parts: list[RenderableType] = [head]
     if entry.note:
         parts.append(_kv("  note", entry.note))
