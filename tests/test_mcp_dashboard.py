@@ -18,7 +18,7 @@ from mcp_helpers import NOTES_SERVER
 from textual.widgets import Select
 from ui_support import WIDE, make_app, screen_text, settle, type_text, wait_for
 
-from tui.cli import main
+from tui.cli import launch_for
 from tui.mcp_config import MCPServerConfig
 from tui.screens.confirm_modal import ConfirmModal
 from tui.screens.dashboard import Dashboard
@@ -248,8 +248,14 @@ async def test_a_paused_mcp_call_is_resumed_after_a_restart_on_a_fresh_server(ch
         assert run.tools[0].result == "saved note 1: kept"  # ran on the server started for this dashboard
 
 
-def test_a_bad_mcp_flag_is_refused_with_what_to_write(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--mcp", "time"]) == 2
+def test_the_mcp_flag_adds_a_server_and_a_bad_one_is_refused_with_what_to_write(capsys: pytest.CaptureFixture[str]) -> None:
+    launch = launch_for(["--mcp", "time=uvx mcp-server-time --local-timezone UTC", "--mcp", "docs=http://127.0.0.1:8000/mcp"])
+    servers = launch.settings.mcp.servers
+    assert (servers["time"].command, servers["time"].args) == ("uvx", ["mcp-server-time", "--local-timezone", "UTC"])
+    assert servers["docs"].url == "http://127.0.0.1:8000/mcp"
+    with pytest.raises(SystemExit) as exit_:
+        launch_for(["--mcp", "time"])
+    assert exit_.value.code == 2
     assert "write NAME=COMMAND ARGS" in capsys.readouterr().err
 
 

@@ -76,6 +76,9 @@ class MCPDashboard:
             self.app.notify(message, title="Changed MCP tool", severity="warning", markup=False, timeout=12)
             self.app.dashboard.conversation.add_error(message, title="Changed MCP tool")
 
+    def restart_in_background(self, name: str) -> None:
+        self.app.run_worker(self.restart(name), group="mcp", exit_on_error=False, description=f"Restart MCP server {name}")
+
     async def restart(self, name: str) -> None:
         error = await self.servers.start(name)
         if error:
@@ -111,5 +114,5 @@ class MCPDashboard:
             yield SystemCommand(
                 f"Restart MCP server {name}",
                 f"Stop and start {name} again (now {self.servers.status(name)})",
-                partial(self.app.run_worker, partial(self.restart, name), group="mcp", exit_on_error=False),
+                partial(self.restart_in_background, name),
             )

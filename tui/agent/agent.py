@@ -24,8 +24,10 @@ import asyncio
 import json
 import os
 import socket
+from enum import Enum
 from typing import Any, AsyncIterator, Iterator, Protocol, Sequence
 
+from .bounds import bound_value, clean_text
 from .conflicts import RunConflict, RunHolder
 from .decisions import default_approver
 from .events import (
@@ -40,7 +42,7 @@ from .events import (
     ToolCallCompleted,
     ToolCallStarted,
 )
-from .models.base import Model, ModelError, ModelResponse
+from .models.base import Model, ModelError, ModelResponse, ServedModel
 from .policy import Policy
 from .run import Message, RunOutput, RunStatus, ToolExecution, new_id, to_text, utcnow
 from .call_context import CallContext, current_call
@@ -85,7 +87,14 @@ class StoreFailure(RuntimeError):
 
 
 def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(args, default=lambda o: getattr(o, "value", str(o))))
+    return json.loads(json.dumps(args, default=lambda o: o.value if isinstance(o, Enum) else str(o)))
+
+
+def _served_at(model: Model) -> str | None:
+    """Where the model is served, for the run's record (which must never stop the run itself)."""
+    if isinstance(model, ServedModel) and model.base_url is not None:
+        return str(model.base_url)
+    return None
 
 
 def _dumps(args: dict[str, Any]) -> str:
@@ -105,6 +114,8 @@ def parse_arguments(raw: str | None) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"the arguments are not valid JSON ({exc.msg} at position {exc.pos}): {text[:200]!r}") from None
+    except RecursionError:  # thousands of levels: deeper than the JSON parser goes
+        raise ValueError(f"the arguments are nested too deeply to read: {text[:200]!r}") from None
     if isinstance(value, str):  # some servers double-encode
         try:
             value = json.loads(value)
@@ -167,15 +178,17 @@ class Agent:
                 if f.name in self.functions:
                     raise ValueError(f"two tools are named {f.name!r}; tool names must be unique")
                 self.functions[f.name] = f
-        if isinstance(instructions, (list, tuple)):
-            instructions = "\n".join(instructions)
-        self.instructions = instructions
+        self.instructions: str | None = (
+            instructions if instructions is None or isinstance(instructions, str) else "\n".join(instructions)
+        )
         self.markdown = markdown
         self.store = store
         self.policy = policy if policy is not None else Policy()
         self.name = name
         self.session_id = session_id or new_id("ses_")
         self.max_turns = max_turns
+        #: How the tools were named on the command line (`--tools` specs); recorded in each run.
+        self.tool_specs: list[str] = []
         #: Who this agent's people are in the ledger (`user@host` unless told otherwise).
         self.approver = approver or default_approver()
         #: The latest run (Agno compatibility: `agent.run_response`, `agent.is_paused`).
@@ -215,7 +228,9 @@ class Agent:
         run = RunOutput(
             session_id=session_id or self.session_id,
             agent_name=self.name,
-            model=getattr(self.model, "id", None),
+            model=self.model.id,
+            base_url=_served_at(self.model),
+            tool_specs=list(self.tool_specs),
             input=prompt,
         )
         run.messages.append(Message(role="user", content=prompt))
@@ -742,8 +757,18 @@ class Agent:
         try:
             args = parse_arguments(raw_args)
         except ValueError as exc:
-            t.tool_args = {"_raw": raw_args}
-            return self._fail(t, f"Error: {exc}. Call {name} again with a valid JSON object of arguments.")
+            t.tool_args = {"_raw": clean_text(raw_args)}
+            return self._fail(t, clean_text(f"Error: {exc}. Call {name} again with a valid JSON object of arguments."))
+        # Whatever the model sent must be storable: unstorable characters get a visible marker
+        # (the call runs with it); content that had to be cut means the call cannot run as sent.
+        bounded = bound_value(args)
+        args = bounded.value
+        if bounded.was_cut:
+            t.tool_args = args
+            return self._fail(
+                t, f"Error: the arguments of {name} are too large to run ({bounded.describe()}). Nothing was run; "
+                "call the tool again with smaller arguments."
+            )
         t.tool_args = args
         t.proposed_args = dict(args)
         if fn is None:
@@ -999,6 +1024,10 @@ class Agent:
         else:
             t.status = "completed"
             t.result = value if isinstance(value, str) else to_text(value)
+        # A result must be storable whatever the tool returned (a file name that is not UTF-8, NUL
+        # bytes, 10 MB): marked and bounded here, so the model and the history see the same text.
+        t.result = clean_text(t.result) if t.result is not None else None
+        t.error = clean_text(t.error) if t.error is not None else None
         t.finished_at = utcnow()
 
     @staticmethod

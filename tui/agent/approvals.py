@@ -22,9 +22,10 @@ answers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
 
 from .decisions import Decision, DecisionError, apply_decision, default_approver
 from .run import RunOutput, RunStatus, ToolExecution, utcnow
@@ -39,6 +40,7 @@ Key = tuple[str, str]
 SCOPED_ACTIONS = frozenset({"allow_run", "allow_session", "allow_always", "deny_session", "deny_always"})
 
 
+@runtime_checkable
 class InboxStore(Protocol):
     """What the core needs from a store to see and decide other processes' runs.
 
@@ -109,11 +111,18 @@ class ApprovalsCore:
         store: InboxStore | Any = None,
         approver: str | None = None,
         now: Callable[[], datetime] = utcnow,
+        clock: Callable[[], float] = time.monotonic,
+        liveness_interval: float = 2.0,
     ) -> None:
         self.agent = agent
         self.store = store if store is not None else getattr(agent, "store", None)
         self.approver = approver or getattr(agent, "approver", None) or default_approver()
         self._now = now
+        self._clock = clock
+        #: A process that dies writes nothing: re-read the inbox this often anyway while foreign
+        #: runs are shown, so a dead owner is noticed (and its run offered for taking over).
+        self.liveness_interval = liveness_interval
+        self._last_refresh = float("-inf")
         #: Every run the core shows, by id (local runs are the very objects the agent mutates).
         self.runs: dict[str, RunOutput] = {}
         #: Runs this process holds: its agent runs them and its surface continues them.
@@ -218,6 +227,8 @@ class ApprovalsCore:
         if decision.action == "defer":
             self.defer(run_id, tool_call_id)
             return False
+        if decision.approver is None:  # every decision names who made it (audit)
+            decision = replace(decision, approver=self.approver)
         if run_id in self.local:
             done = apply_decision(self.agent, run, tool, decision)
         else:
@@ -240,6 +251,8 @@ class ApprovalsCore:
             errors = probe.provide_user_input(decision.values or {})
             if errors:
                 raise DecisionError("Some values are invalid.", errors)
+            # Record the coerced values ("3" -> 3), as a local form would.
+            decision = replace(decision, values={f.name: f.value for f in probe.user_input_schema or []})
         if decision.action == "result" and not (decision.result or "").strip():
             raise DecisionError("Type the result of running the tool (it is sent to the model).")
         if decision.action == "edit":
@@ -255,7 +268,7 @@ class ApprovalsCore:
             run.run_id,
             tool.tool_call_id,
             decision,
-            approver=self.approver,
+            approver=decision.approver or self.approver,
             request_id=self.request_ids.get((run.run_id, tool.tool_call_id)),
             seen_digest=self.request_digests.get((run.run_id, tool.tool_call_id)),
         )
@@ -371,9 +384,12 @@ class ApprovalsCore:
 
     @property
     def has_inbox(self) -> bool:
-        return self.store is not None and all(
-            callable(getattr(self.store, name, None)) for name in ("pending_requests", "change_token", "decide")
-        )
+        return self.inbox is not None
+
+    @property
+    def inbox(self) -> InboxStore | None:
+        """The store as an inbox (None: no store, or one without an inbox)."""
+        return self.store if isinstance(self.store, InboxStore) else None
 
     def poll(self) -> bool:
         """Re-read the store's inbox when it changed. True when what waits may have changed.
@@ -381,20 +397,27 @@ class ApprovalsCore:
         Cheap when nothing changed (one `change_token()` read). Foreign runs are loaded from the
         store; a call of a local run decided elsewhere (the CLI, another dashboard) stops waiting.
         """
-        if not self.has_inbox:
+        inbox = self.inbox
+        if inbox is None:
             return False
-        token = self.store.change_token()
+        token = inbox.change_token()
         if token == self._token:
-            return False
+            if not self.holders or self._clock() - self._last_refresh < self.liveness_interval:
+                return False
+            before = dict(self.holders)
+            self.refresh()
+            return self.holders != before  # an owner died (or came back): show it
         self._token = token
         self.refresh()
         return True
 
     def refresh(self) -> None:
         """Load every pending request of the store (see `poll`)."""
-        if not self.has_inbox:
+        inbox = self.inbox
+        if inbox is None:
             return
-        requests = list(self.store.pending_requests())
+        self._last_refresh = self._clock()
+        requests = list(inbox.pending_requests())
         pending_keys: set[Key] = set()
         foreign_runs: dict[str, list[Any]] = {}
         for req in requests:
@@ -426,7 +449,7 @@ class ApprovalsCore:
             wanted = {r.tool_call_id for r in reqs}
             if known is not None and {t.tool_call_id for t in self.waiting(known)} == wanted:
                 continue
-            run = self.store.load_run(run_id)
+            run = inbox.load_run(run_id)
             if run is None:
                 continue
             self.agent.bind_tools(run)

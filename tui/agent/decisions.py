@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from .policy import Effect, SavesRules
 from .run import RunOutput, ToolExecution
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class Decision:
     args: dict[str, Any] | None = None
     values: dict[str, Any] | None = None
     result: str | None = None
+    #: Who decides, when not the agent's approver (`Agent(approver=...)`, by default `user@host`).
+    approver: str | None = None
 
 
 class DecisionError(ValueError):
@@ -104,13 +107,13 @@ def decision_name(tool: ToolExecution) -> str | None:
     return None
 
 
-def _save_rule(agent: "Agent", tool_name: str, effect: str) -> bool:
+def _save_rule(agent: "Agent", tool_name: str, effect: Effect) -> bool:
     """Save an "always" rule when the policy keeps a rules file. False: only the session can remember it."""
-    save = getattr(agent.policy, "save_rule", None)
-    if save is None or getattr(agent.policy, "path", None) is None:
+    policy = agent.policy
+    if not isinstance(policy, SavesRules) or policy.path is None:
         return False
     try:
-        save(tool_name, effect)
+        policy.save_rule(tool_name, effect)
     except Exception as exc:  # e.g. the rules file is not writable
         raise DecisionError(f"Could not save the rule: {exc}. Use a (this session) instead.") from exc
     return True
@@ -160,5 +163,7 @@ def apply_decision(agent: "Agent", run: RunOutput, tool: ToolExecution, decision
         tool.set_result(decision.result)
     else:  # pragma: no cover - Literal guards this
         raise DecisionError(f"unknown decision {action!r}")
+    if decision.approver:
+        tool.approver = decision.approver
     agent.save_decisions(run, [tool])
     return True

@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
+from .approvals import InboxStore
 from .run import RunOutput, RunStatus, utcnow
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ async def wait_for_decisions(
     if run is None:
         raise ValueError("there is no run to wait for: call arun() first, or pass the run")
     store = agent.store
-    if store is None or not all(callable(getattr(store, n, None)) for n in ("pending_requests", "change_token")):
+    if not isinstance(store, InboxStore):
         raise ValueError(
             "wait_for_decisions needs a store shared with the deciders: Agent(store=RunStore(path))"
         )

@@ -43,7 +43,7 @@ def fields_from_schema(schema: dict[str, Any]) -> list[UserInputField]:
         if choices is not None and prop.get("type") != "array":
             from typing import Literal as L
 
-            field_type: Any = L[tuple(choices)]  # type: ignore[valid-type]
+            field_type: Any = L[tuple(choices)]
         else:
             field_type = _TYPES.get(str(prop.get("type")), list if prop.get("type") == "array" else str)
         description = prop.get("description") or prop.get("title")
@@ -76,7 +76,7 @@ def validate_content(schema: dict[str, Any], raw: dict[str, Any]) -> tuple[dict[
     for name in sorted(unknown):
         errors[name] = "the server did not ask for this field"
     try:  # the schema's own limits (minimum, maxLength, pattern...), for the fields that coerced
-        from jsonschema import Draft202012Validator
+        from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
         for err in Draft202012Validator(schema).iter_errors(content):
             if err.validator == "required":

@@ -75,7 +75,7 @@ class MCPFunction(Function):
     def read_only_hint(self) -> bool:
         return self.annotations.get("readOnlyHint") is True
 
-    @property  # type: ignore[override]
+    @property
     def hint(self) -> str | None:
         lines = [f"From the MCP server {self.toolkit.name!r} (tool {self.mcp_name!r})."]
         if self.change:
@@ -88,7 +88,7 @@ class MCPFunction(Function):
             lines.append(annotation)
         return " ".join(lines)
 
-    @property  # type: ignore[override]
+    @property
     def needs_review(self) -> bool:
         return self.change is not None
 
@@ -110,7 +110,7 @@ class MCPFunction(Function):
         if not isinstance(args, dict):
             raise ValueError(f"arguments must be a JSON object, not {type(args).__name__}")
         if self._validator is None:
-            from jsonschema import Draft202012Validator
+            from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
             self._validator = Draft202012Validator(self.input_schema)
         problems = []

@@ -1,11 +1,11 @@
-"""`python -m tui.agent.demo`: both human-in-the-loop flows in a plain terminal, offline.
+"""`hitl-tui demo`: both human-in-the-loop flows in a plain terminal, offline.
 
 It runs the offline DemoModel with the built-in tools. First "Fetch the top 2 hackernews stories"
 pauses for a y/n confirmation; then "Send an email with the subject … and the body …" pauses for the
 recipient's address, asking again while a value is invalid. `--prompt TEXT` runs one prompt
 instead. Answers are read with `input()`, so they can be piped in:
 
-    printf 'y\\nada@example.com\\n' | python -m tui.agent.demo
+    printf 'y\\nada@example.com\\n' | hitl-tui demo
 
 No textual here. Rich is used only by `pprint_run_response` for the final answer.
 """
@@ -17,13 +17,13 @@ import json
 import sys
 from typing import Any, Callable, Iterable
 
-from .agent import Agent
-from .approvals import ApprovalsCore
-from .decisions import Decision, DecisionError
-from .events import RunError, RunEvent, ToolCallCompleted, ToolCallStarted
-from .models.demo import DemoModel
-from .pprint import describe_outcome, format_call, pprint_run_response
-from .run import RunOutput, RunStatus, ToolExecution
+from tui.agent import Agent
+from tui.agent.approvals import ApprovalsCore
+from tui.agent.decisions import Decision, DecisionError
+from tui.agent.events import RunError, RunEvent, ToolCallCompleted, ToolCallStarted
+from tui.agent.models.demo import DemoModel
+from tui.agent.pprint import describe_outcome, format_call, pprint_run_response
+from tui.agent.run import RunOutput, RunStatus, ToolExecution
 
 HN_PROMPT = "Fetch the top 2 hackernews stories"
 EMAIL_PROMPT = "Send an email with the subject 'Hello from hitl-tui' and the body 'This came through the human-in-the-loop demo.'"
@@ -178,21 +178,29 @@ def run_prompt(
     return run
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m tui.agent.demo",
-        description="Run hitl-tui's two human-in-the-loop flows (confirmation, user input) offline in this terminal.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt", help="run this one prompt instead of the two reference flows")
     parser.add_argument("--delay", type=float, default=None, help="seconds between streamed words (default: demo_delay)")
     parser.add_argument("--no-markdown", action="store_true", help="print the answers as plain text")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hitl-tui demo",
+        description="Run hitl-tui's two human-in-the-loop flows (confirmation, user input) offline in this terminal.",
+    )
+    add_arguments(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return run_demo(build_parser().parse_args(argv))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """The demo with parsed arguments (`hitl-tui demo` parses them with the other subcommands)."""
     from tui.config import ConfigError, load_settings
-    from tui.toolbox import builtin_tools
+    from tui.toolbox import builtin_tools  # the CLI may use the toolbox; the runtime never does
 
     try:
         settings = load_settings()

@@ -17,9 +17,9 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Sequence, TextIO
 
-from .agent.decisions import default_approver
-from .agent.notify import summarize_args
-from .agent.run import UserInputField
+from tui.agent.decisions import default_approver
+from tui.agent.notify import summarize_args
+from tui.agent.run import UserInputField
 
 KIND_NEEDS = {
     "confirmation": "approve ID, or reject ID [--reason TEXT]",
@@ -73,6 +73,12 @@ def _aware(dt: Any) -> datetime | None:
     if isinstance(dt, str):
         dt = datetime.fromisoformat(dt.replace("Z", "+00:00"))
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def cell(value: Any, limit: int = 60) -> str:
+    """One table cell: no control characters (a hostile agent name cannot drive the terminal), one line."""
+    text = "".join(ch if ch.isprintable() else "�" for ch in str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def age_text(seconds: float) -> str:
@@ -169,14 +175,17 @@ def pending_command(store: Any, *, run_id: str | None, as_json: bool, out: TextI
         if owner["alive"] is False:
             held += " (gone)"
         rows.append(
-            (
-                it["id"],
-                age_text(it["age_seconds"] or 0),
-                it["kind"] or "?",
-                it["tool"] or "?",
-                it["agent"] or "-",
-                held,
-                summarize_args(it["args"], 60).replace("\n", " "),
+            tuple(
+                cell(c)
+                for c in (
+                    it["id"],
+                    age_text(it["age_seconds"] or 0),
+                    it["kind"] or "?",
+                    it["tool"] or "?",
+                    it["agent"] or "-",
+                    held,
+                    summarize_args(it["args"], 60),
+                )
             )
         )
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]) - 1)]
@@ -199,7 +208,7 @@ def parse_values(pairs: Sequence[str]) -> dict[str, str]:
 def validate_values(req: Any, values: dict[str, str]) -> dict[str, Any]:
     """Coerce each value with its field's stored type. Raises InboxError naming each bad field and why."""
     fields = {f.name: f for f in _fields(req)}
-    problems = []
+    problems: list[str] = []
     unknown = sorted(set(values) - set(fields))
     if unknown:
         known = ", ".join(fields) or "none"
@@ -309,7 +318,7 @@ def _digest(req: Any) -> str | None:
     if digest:
         return str(digest)
     try:
-        from .agent.decisions import args_digest  # type: ignore[attr-defined]
+        from tui.agent.decisions import args_digest
     except ImportError:
         return None
     return args_digest(_get(req, "args") or {})
