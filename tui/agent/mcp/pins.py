@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from ...private_files import write_private_text
 
 PinState = Literal["new", "same", "changed"]
 
@@ -70,16 +70,8 @@ class ToolPins:
         return servers if isinstance(servers, dict) else {}
 
     def _save(self, servers: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".mcp-pins-", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"version": 1, "servers": servers}, f, indent=1, sort_keys=True, ensure_ascii=False)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        text = json.dumps({"version": 1, "servers": servers}, indent=1, sort_keys=True, ensure_ascii=False)
+        write_private_text(self.path, text)  # atomic, 0600 (folders 0700)
 
     def check(self, server: str, definition: dict[str, Any]) -> PinCheck:
         entry = self._load().get(server, {}).get(definition["name"])
