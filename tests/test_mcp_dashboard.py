@@ -223,7 +223,7 @@ async def test_a_changed_tool_definition_is_told_at_start_and_asks_despite_a_rul
         assert tool_states(app) == [("notes_write_note", "completed")]
 
 
-async def test_a_paused_mcp_call_is_resumed_after_a_restart_on_a_fresh_server(chat_server: ChatServer) -> None:
+async def test_a_paused_mcp_call_is_resumed_after_a_restart_on_a_fresh_server(chat_server: ChatServer, tmp_path: Path) -> None:
     chat_server.add(tools(call("notes_write_note", {"text": "kept"})))
     first = notes_app(chat_server)
     async with first.run_test(size=WIDE) as pilot:
@@ -236,12 +236,15 @@ async def test_a_paused_mcp_call_is_resumed_after_a_restart_on_a_fresh_server(ch
     first.store.close()
 
     chat_server.add(text("Written."))
-    app = notes_app(chat_server, resume_run_id=run_id)
+    go = tmp_path / "go"
+    app = notes_app(chat_server, resume_run_id=run_id, env={"NOTES_WAIT_FOR": str(go)})
     async with app.run_test(size=WIDE) as pilot:
-        # Decide as soon as the dialog shows, before the server has started: the run waits for it.
+        # Decide before the server has started: the run waits for it instead of missing its tool.
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
-        assert app.mcp.servers.status("notes") == "starting"
         await pilot.press("y")
+        await pilot.pause()
+        assert app.mcp.servers.status("notes") == "starting"
+        go.touch()
         await settle(pilot, app)
         run = app.agent.get_run(run_id)
         assert run is not None and run.status == "completed"

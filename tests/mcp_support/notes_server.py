@@ -3,6 +3,7 @@
 Run over stdio (`python notes_server.py`) or streamable HTTP (`python notes_server.py --http PORT`).
 `NOTES_VARIANT=2` changes the description and schema of `write_note` (a changed tool definition).
 `NOTES_FAIL_AT_START=1` makes it die before it answers (a server that cannot start).
+`NOTES_WAIT_FOR=PATH` makes it start only once PATH exists (a server slower than the user).
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ import sys
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
+
+if os.environ.get("NOTES_WAIT_FOR"):  # a server slow to start: it answers once the test creates this file
+    import time
+    from pathlib import Path
+
+    while not Path(os.environ["NOTES_WAIT_FOR"]).exists():
+        time.sleep(0.02)
 
 if os.environ.get("NOTES_FAIL_AT_START"):
     print("notes: cannot open the notes database: permission denied", file=sys.stderr, flush=True)
