@@ -81,7 +81,7 @@ async def test_A_shows_a_dry_run_then_writes_a_rule_that_a_fresh_app_obeys():
         await pilot.pause()
         assert isinstance(app.screen, RuleDryRunModal)
         summary = str(app.screen.query_one("#dryrun-summary").render())
-        assert "would have matched 1 past call(s); WARNING: 1 of them was rejected by a person" in summary
+        assert "would have matched 1 past call; WARNING: 1 of them was rejected by a person" in summary
         rows = [str(w.render()) for w in app.screen.query(".dryrun-row")]
         assert len(rows) == 1 and rows[0].startswith("✗ rejected by you") and "not now" in rows[0]
         await pilot.press("y")

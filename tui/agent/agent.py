@@ -836,12 +836,12 @@ class Agent:
                 yield ToolCallCompleted(run_id=run.run_id, tool=t)
                 continue
 
+            if t.confirmed is False and t.is_gated:  # declined, whatever its kind: nothing runs, the model is told
+                self._reject(run, t)
+                yield ToolCallCompleted(run_id=run.run_id, tool=t)
+                continue
             if t.requires_confirmation:
                 if t.confirmed is None:
-                    continue
-                if t.confirmed is False:
-                    self._reject(run, t)
-                    yield ToolCallCompleted(run_id=run.run_id, tool=t)
                     continue
                 try:
                     args = fn.validate_args(t.tool_args)

@@ -133,6 +133,8 @@ class Function:
         self.external_execution = external_execution
         self.approval_timeout = approval_timeout
         self.on_timeout = on_timeout
+        #: Optional: shows what a call would do before it is decided (`tui.agent.preview`).
+        self.preview: Any = None
         self.is_async = inspect.iscoroutinefunction(entrypoint)
 
         summary, arg_docs = parse_docstring(inspect.getdoc(entrypoint))
@@ -164,6 +166,12 @@ class Function:
             self.user_input_fields = list(user_input_fields or self._params)
         else:
             self.user_input_fields = []
+        if self.requires_user_input and not self.user_input_fields:
+            # Nothing would be left for the user to fill in: the call would run with no human action.
+            raise ValueError(
+                f"@tool {self.name!r}: requires_user_input=True but the tool has no parameter for the user "
+                "to fill in; add a parameter, or use requires_confirmation=True to ask for approval."
+            )
 
         self._model_args_model = self._build_model(
             {k: v for k, v in self._params.items() if k not in self.user_input_fields}

@@ -168,7 +168,7 @@ def pending_command(store: Any, *, run_id: str | None, as_json: bool, out: TextI
     if not items:
         out.write("Nothing waits for a decision.\n")
         return 0
-    rows = [("ID", "AGE", "KIND", "TOOL", "AGENT", "HELD BY", "ARGS")]
+    rows: list[tuple[str, ...]] = [("ID", "AGE", "KIND", "TOOL", "AGENT", "HELD BY", "ARGS")]
     for it in items:
         owner = it["owner"]
         held = f"{owner['host'] or '?'}/{owner['pid']}" if owner["pid"] is not None else "?"

@@ -40,8 +40,10 @@ from tui.agent.events import (
 )
 from tui.agent.run import RunOutput, RunStatus, ToolExecution
 from tui.paths import stylesheet
+from tui.screens.decision_modal import DecisionModal
 from tui.widgets.approvals_pane import ApprovalsPane
 from tui.widgets.conversation import Conversation
+from tui.widgets.outcome import outcome_line
 from tui.widgets.tool_log import ToolLog
 
 if TYPE_CHECKING:
@@ -82,6 +84,13 @@ class Dashboard(Screen):
             key_display="esc esc",
             id="dashboard.cancel_turn",
             tooltip="Press esc twice to cancel the turn that is streaming",
+        ),
+        Binding(
+            "ctrl+o",
+            "decide_next",
+            "Decide",
+            id="dashboard.decide_next",
+            tooltip="Open the oldest call that waits for your decision",
         ),
         Binding(
             "ctrl+r",
@@ -224,7 +233,7 @@ class Dashboard(Screen):
         elif self.is_busy:
             text = "● The agent is working — esc esc cancels the turn"
         elif waiting:
-            text = f"⏸ {waiting} waiting for you — open one from Approvals with enter"
+            text = f"⏸ {waiting} waiting for you — ctrl+o opens the oldest (or Approvals → enter)"
         else:
             text = "Ready"
         self.query_one("#status-line", Static).update(text)
@@ -245,7 +254,12 @@ class Dashboard(Screen):
             return self.is_busy
         if action == "retry_run":
             return self._retry_candidate is not None and not self.is_busy
+        if action == "decide_next":
+            return self.is_mounted and self.approvals.count > 0
         return True
+
+    def action_decide_next(self) -> None:
+        self.open_first_pending()
 
     def action_cancel_turn(self) -> None:
         if not self.is_busy:
@@ -336,10 +350,20 @@ class Dashboard(Screen):
             run, self._paused_run = self._paused_run, None
             self._arm_timeouts(run)
             self._announce(self._waiting(run))
-            if self.auto_open:
+            if self.auto_open and not self._typing():
                 self._open_next(run)
             elif self._waiting(run):
-                self.notify("A tool call waits for your decision (see Approvals).", title="Paused")
+                if self.auto_open:  # not opened under the person's fingers: it waits, and says so
+                    self.conversation.add_note(
+                        "⏸ Not opened while you were typing: ctrl+o opens the waiting call (or Approvals → enter).",
+                        kind="paused",
+                    )
+                self.notify("A tool call waits for your decision: ctrl+o opens it (see Approvals).", title="Paused")
+
+    def _typing(self) -> bool:
+        """The person is writing a prompt: a dialog must not open under their fingers."""
+        prompt = self.conversation.prompt
+        return bool(prompt.value.strip()) and self.focused is prompt
 
     async def _handle(self, event: RunEvent) -> None:
         conversation, log = self.conversation, self.tool_log
@@ -359,13 +383,14 @@ class Dashboard(Screen):
                 self.approvals.discard(event.run_id, event.tool.tool_call_id)
         elif isinstance(event, ToolCallCompleted):
             log.upsert(event.run_id, event.tool)
+            conversation.update_tool_call(event.run_id, event.tool)
             self.approvals.discard(event.run_id, event.tool.tool_call_id)
         elif isinstance(event, RunPaused):
             await conversation.end_reply()
             self._sync_run(event.run)
             waiting = [t for t in event.tools if t.is_awaiting_decision]
             names = ", ".join(sorted({t.tool_name for t in waiting})) or "a tool call"
-            conversation.add_note(f"⏸ Waiting for your decision: {names}", kind="paused")
+            conversation.add_waiting_note(event.run_id, names)
             self._paused_run = event.run
         elif isinstance(event, RunCompleted):
             await conversation.end_reply()
@@ -389,6 +414,7 @@ class Dashboard(Screen):
         self.core.track(run)
         for tool in run.tools:
             self.tool_log.upsert(run.run_id, tool)
+            self.conversation.update_tool_call(run.run_id, tool)
         self._show_pending()
 
     def _show_pending(self) -> None:
@@ -403,6 +429,16 @@ class Dashboard(Screen):
         who = run.agent_name or "agent"
         state = "" if holder.alive else " (gone: enter to take over)"
         return f"{who} · {holder.label}{state}"
+
+    def _show_decided(self, run: RunOutput, tool: ToolExecution) -> None:
+        """A decision was made: the tool line says which, and the waiting note becomes the outcome."""
+        self.conversation.update_tool_call(run.run_id, tool)
+        self.tool_log.upsert(run.run_id, tool)
+        if self._waiting(run) or run.open_turn is None:
+            return
+        gated = [t for t in run.tools if t.turn == run.open_turn and t.is_gated]
+        outcomes = "; ".join(f"{t.tool_name} {outcome_line(t)}" for t in gated)
+        self.conversation.resolve_waiting_note(run.run_id, f"▶ Decided: {outcomes}")
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -569,13 +605,36 @@ class Dashboard(Screen):
             return
         self._modal_open = True
         self._modal_key = (run.run_id, tool.tool_call_id)
-        modal = modal_for(tool, self.agent)
+        # "n of m": the calls of this turn that a person decides (rule-decided ones are not counted).
+        asked = [t for t in run.tools if t.turn == tool.turn and t.is_gated and t.decided_by in (None, "user")]
+        position = (asked.index(tool) + 1, len(asked)) if tool in asked else None
+        modal = modal_for(tool, self.agent, position=position)
         holder = self.core.holder(run.run_id)
         if holder is not None and tool.kind == "confirmation":
             from tui.screens.foreign_confirm_modal import ForeignConfirmModal
 
-            modal = ForeignConfirmModal(tool, self.agent, holder.label)  # no scopes: not this dashboard's run
-        self.app.push_screen(modal, callback=partial(self._decided, run.run_id, tool.tool_call_id))
+            modal = ForeignConfirmModal(tool, self.agent, holder.label, position=position)  # no scopes: not this dashboard's run
+        if isinstance(modal, DecisionModal):
+            modal.forward_typing = self.conversation.prompt.insert_text_at_cursor
+        self.app.push_screen(modal, callback=partial(self._modal_closed, modal, run.run_id, tool.tool_call_id))
+
+    def _modal_closed(self, modal: object, run_id: str, tool_call_id: str, decision: Decision | None) -> None:
+        if not (isinstance(modal, DecisionModal) and modal.typed_ahead):
+            self._decided(run_id, tool_call_id, decision)
+            return
+        # The person was still typing when the dialog opened: it stepped aside. Their keys go back
+        # to the prompt, and every waiting call stays in the approvals pane until they ask for it.
+        self._modal_open = False
+        self._modal_key = None
+        run = self.runs[run_id]
+        for waiting in self._waiting(run):
+            self.core.defer(run_id, waiting.tool_call_id)
+        self._show_pending()
+        self.conversation.prompt.focus()  # what was typed is there already (`forward_typing`)
+        self.conversation.add_note(
+            "⏸ Not opened while you were typing: ctrl+o opens the waiting call (or Approvals → enter).", kind="paused"
+        )
+        self._update_status()
 
     def _decided(self, run_id: str, tool_call_id: str, decision: Decision | None, *, rule_confirmed: bool = False) -> None:
         self._modal_open = False
@@ -607,7 +666,7 @@ class Dashboard(Screen):
             # Going on is safe: the runtime saves before any tool runs, so a broken store stops the
             # run with a visible error instead of running an unrecorded decision.
         if self.core.is_local(run_id):  # another process's calls are in its own log, not this one
-            self.tool_log.upsert(run_id, tool)
+            self._show_decided(run, tool)
         self._show_pending()
         self._open_next(run)
 
@@ -661,6 +720,7 @@ class Dashboard(Screen):
             self._modal_key = None
             self.app.pop_screen()
         self.conversation.add_note(f"⏱ No decision on {tool.tool_name} in time: the run goes on without it.", kind="paused")
+        self.conversation.resolve_waiting_note(run.run_id, f"⏱ Timed out: no decision on {tool.tool_name} in time.")
         self._continue(run)
 
     # ------------------------------------------------------------------ batch decisions
@@ -682,7 +742,7 @@ class Dashboard(Screen):
                 continue
             if self.core.is_local(run_id):
                 for tool in run.tools:
-                    self.tool_log.upsert(run_id, tool)
+                    self._show_decided(run, tool)
             self._show_pending()
         for run in outcome.ready:
             self._continue(run)
@@ -737,7 +797,9 @@ class Dashboard(Screen):
                 self.conversation.add_note("▶ Every call is decided: continuing the run…")
                 self._continue(run)
             else:
-                self.conversation.add_note(f"⏸ {len(waiting)} call(s) wait for your decision.", kind="paused")
+                names = ", ".join(sorted({t.tool_name for t in waiting}))
+                count = f"{len(waiting)} calls wait" if len(waiting) != 1 else "1 call waits"
+                self.conversation.add_waiting_note(run.run_id, f"{names} ({count})")
                 if self.auto_open:
                     self._open_next(run)
         elif run.status in (RunStatus.running, RunStatus.error):

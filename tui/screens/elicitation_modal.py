@@ -11,15 +11,14 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import Static
 
 from tui.agent.decisions import Decision
 from tui.agent.mcp import ElicitationRequest, ElicitationResponse, validate_content
 from tui.paths import stylesheet
 from tui.screens.user_input_modal import UserInputModal
-from tui.widgets.literal import literal
 
 
 class ElicitationModal(UserInputModal):
@@ -42,12 +41,20 @@ class ElicitationModal(UserInputModal):
         self.required = request.required
 
     def header(self, title: Text, why: str) -> Iterable[Widget]:
+        """The shared header, about the server's question instead of a tool's fields."""
         request = self.request
-        who = f"The MCP server {request.server!r}"
         during = f" asks, during {request.tool_name}:" if request.tool_name else " asks:"
-        yield Static(Text.assemble((who + during, "bold")), id="title", classes="modal-title")
-        yield Static(literal(request.message), id="description", classes="modal-description")
-        yield Static(literal("Answer only what you are willing to share with this server."), id="why", classes="modal-why")
+        yield from super().header(
+            Text(f"The MCP server {request.server!r}{during}", style="bold"),
+            "Answer only what you are willing to share with this server.",
+        )
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed before the form is armed are swallowed: a question cannot wait in the
+        approvals pane like a paused call (the server is waiting), so typing must not dismiss it."""
+        if not self.armed and event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
 
     def on_mount(self) -> None:
         super().on_mount()

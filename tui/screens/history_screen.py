@@ -26,6 +26,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from tui.agent.run import Message, RunOutput, RunStatus, ToolExecution
+from tui.agent.visible import visible
 from tui.paths import make_private_dir, stylesheet, write_private_text
 from tui.widgets.args_diff import diff_args, render_diff
 from tui.widgets.args_view import display_json
@@ -54,7 +55,8 @@ def local_time(dt: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def one_line(text: str | None, width: int | None = None) -> str:
-    flat = " ".join((text or "").split())
+    # Hidden characters become markers before the cut, so a column keeps its width.
+    flat = visible(" ".join((text or "").split()))
     if width is not None and len(flat) > width:
         return flat[: max(1, width - 1)] + "…"
     return flat

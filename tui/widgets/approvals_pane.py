@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.agent.run import RunOutput, ToolExecution
+from tui.agent.visible import cut_visible, visible
 
 from .clock_text import format_age
 from .literal import literal
@@ -45,8 +46,8 @@ def args_summary(tool: ToolExecution, limit: int = 120) -> str:
         except (TypeError, ValueError):
             shown = repr(value)
         parts.append(f"{name}={shown}")
-    text = ", ".join(parts)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    # Hidden characters become markers before the cut, so the line keeps its width and no marker is split.
+    return cut_visible(visible(", ".join(parts)), limit)
 
 
 class PendingItem(Widget):
@@ -254,9 +255,6 @@ class ApprovalsPane(Vertical):
     def keys(self) -> list[tuple[str, str]]:
         return [item.key for item in self.pending_list.items]
 
-    def has(self, run_id: str, tool_call_id: str) -> bool:
-        return (run_id, tool_call_id) in self._items
-
     def sync_run(self, run: RunOutput) -> None:
         """Show exactly the run's undecided calls (add new ones, drop decided ones)."""
         for tool in run.tools:
@@ -306,10 +304,6 @@ class ApprovalsPane(Vertical):
         item.remove()
         self.call_after_refresh(self.pending_list.clamp)
         self._update_empty()
-
-    def refresh_items(self) -> None:
-        for item in self._items.values():
-            item.refresh(layout=True)
 
     def _tick(self) -> None:
         for item in self._items.values():

@@ -24,8 +24,10 @@ from textual.widgets import Input, Markdown, Static
 from textual.widgets._markdown import MarkdownStream
 
 from tui.agent.run import RunOutput, ToolExecution
+from tui.agent.visible import cut_visible
 
 from .literal import literal, visible_controls
+from .outcome import outcome_line
 
 
 class PromptInput(Input):
@@ -103,6 +105,10 @@ class Conversation(Vertical):
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
         self._noted_tools: set[tuple[str, str]] = set()
+        #: The one-line note of each call, updated in place as the call is decided and run.
+        self._tool_lines: dict[tuple[str, str], Static] = {}
+        #: The "Waiting for your decision" note of each paused run; it becomes the outcome.
+        self._waiting_notes: dict[str, Static] = {}
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="conversation-log"):
@@ -220,16 +226,48 @@ class Conversation(Vertical):
         """One line per call, so the conversation reads in order; the tool log has the details."""
         key = (run_id, tool.tool_call_id)
         if key in self._noted_tools:
+            self.update_tool_call(run_id, tool)
             return
         self._noted_tools.add(key)
+        line = Static(self._tool_line(tool), classes="tool-note")
+        self._tool_lines[key] = line
+        self._mount(line)
+
+    def update_tool_call(self, run_id: str, tool: ToolExecution) -> None:
+        """Show where the call stands now: approved by you, edited to ..., denied by rule X, done."""
+        line = self._tool_lines.get((run_id, tool.tool_call_id))
+        if line is not None:
+            line.update(self._tool_line(tool))
+
+    @staticmethod
+    def _tool_line(tool: ToolExecution) -> Text:
+        """`⚙ name {proposed args}  — outcome`: the model's proposal, then what became of it."""
+        shown = tool.proposed_args if tool.proposed_args is not None else tool.tool_args
         try:
-            args = json.dumps(tool.tool_args or {}, ensure_ascii=False, default=str)
+            args = json.dumps(shown or {}, ensure_ascii=False, default=str)
         except (TypeError, ValueError):
-            args = repr(tool.tool_args)
-        if len(args) > 160:
-            args = args[:159] + "…"
+            args = repr(shown)
+        args = cut_visible(visible_controls(args), 160)  # markers first: the cut never splits one
         text = Text.assemble(("⚙ ", "bold"), literal(tool.tool_name, "bold"), " ", literal(args, "dim"))
-        self._mount(Static(text, classes="tool-note"))
+        outcome = outcome_line(tool)
+        if outcome:
+            text.append("  — ", style="dim")
+            text.append_text(literal(outcome, "italic"))
+        return text
+
+    def add_waiting_note(self, run_id: str, names: str) -> None:
+        """"⏸ Waiting for your decision: X"; `resolve_waiting_note` turns it into the outcome."""
+        note = Static(literal(f"⏸ Waiting for your decision: {names}"), classes="note -paused")
+        self._waiting_notes[run_id] = note
+        self._mount(note)
+
+    def resolve_waiting_note(self, run_id: str, outcome: str) -> None:
+        """The run's waiting note now says what was decided (it no longer claims anything waits)."""
+        note = self._waiting_notes.pop(run_id, None)
+        if note is not None:
+            note.update(literal(outcome))
+            note.remove_class("-paused")
+            note.add_class("-decided")
 
     def add_error(self, message: str, *, title: str = "The run stopped") -> None:
         block = Static(literal(message), classes="error-message")
@@ -256,6 +294,8 @@ class Conversation(Vertical):
     async def clear(self) -> None:
         await self.end_reply()
         self._noted_tools.clear()
+        self._tool_lines.clear()
+        self._waiting_notes.clear()
         await self.log_view.remove_children()
         await self.log_view.mount(Static(self._empty_text(), classes="empty-state", id="conversation-empty"))
 
