@@ -43,3 +43,17 @@ async def _steady(pilot: Pilot) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_elicitation_form_with_errors(snap_compare, size) -> None:
     assert snap_compare(DecisionApp(ElicitationModal(REQUEST)), terminal_size=size, run_before=_steady)
+
+
+async def test_typing_before_the_question_is_armed_does_not_dismiss_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decision modal steps aside for typing; a server's question cannot wait, so it stays."""
+    monkeypatch.setenv("HITL_TUI_DECISION_DELAY", "3600")  # the grace period never ends by itself here
+    app = DecisionApp(ElicitationModal(REQUEST))
+    async with app.run_test() as pilot:
+        modal = app.screen
+        assert isinstance(modal, ElicitationModal) and not modal.armed
+        await pilot.press("h", "i", "ctrl+r")
+        assert app.screen is modal and app.decision is None  # neither typing nor ctrl+r decided
+        modal.arm()
+        await pilot.press("ctrl+r")
+        assert app.decision is not None and app.decision.action == "reject"  # declined, once armed
