@@ -162,7 +162,10 @@ class HitlApp(App[None]):
             self.agent.store = self.store
         from tui.agent.models import DemoModel
 
+        from tui.mcp_dashboard import MCPDashboard
+
         self.is_demo = isinstance(self.agent.model, DemoModel)
+        self.mcp = MCPDashboard(self)
         if self.settings.approver:
             self.agent.approver = self.settings.approver  # who decides in this dashboard (audit)
         if self.settings.webhook_url:
@@ -179,6 +182,7 @@ class HitlApp(App[None]):
             bell=self.settings.bell,
             deterministic=self.deterministic,
             is_demo=self.is_demo,
+            mcp_ready=self.mcp.ready,
             approver=self.settings.approver,
             inbox_poll=self.settings.inbox_poll,
             desktop_notifications=self.settings.desktop_notifications,
@@ -244,10 +248,16 @@ class HitlApp(App[None]):
                     f"{rules_error} Every gated call asks you. f2 shows the rules.", title="Approval rules are off"
                 )
             )
+        self.mcp.start()
         if self.resume_run_id:
             self.call_after_refresh(self.resume_run, self.resume_run_id)
         else:
             self._announce_paused_runs()
+
+    async def on_unmount(self) -> None:
+        mcp = self.__dict__.get("mcp")  # None when quitting before the deferred start built it
+        if mcp is not None:
+            await mcp.stop()  # stdio MCP servers end with the dashboard
 
     def _announce_paused_runs(self) -> None:
         paused = getattr(self.store, "paused_runs", None)
@@ -363,6 +373,8 @@ class HitlApp(App[None]):
             )
             tools.append(f"  {fn.name} ({kind})")
         text = f"Model: {describe_model(self.agent.model)}\nTools:\n" + ("\n".join(tools) or "  none")
+        if self.mcp:
+            text += "\nMCP servers:\n" + self.mcp.servers.summary()
         self.notify(text, title="Model", markup=False, timeout=10)
 
     def action_toggle_auto_open(self) -> None:
@@ -383,6 +395,8 @@ class HitlApp(App[None]):
         yield SystemCommand("Approval rules", "The active rules and their source; delete session rules (f2)", self.action_rules)
         yield SystemCommand("Decide the next waiting call", "Open the oldest item of the Approvals pane", self.action_decide_next)
         yield SystemCommand("Model info", "Which model and tools this dashboard uses", self.action_model_info)
+        if "mcp" in self.__dict__:  # built after the first frame
+            yield from self.mcp.commands()
         yield SystemCommand(
             "Toggle auto-open of decision dialogs",
             f"Now {'on' if self.auto_open else 'off'}: when a run pauses, its dialog {'opens by itself' if self.auto_open else 'waits in Approvals'}",

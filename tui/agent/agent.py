@@ -45,7 +45,8 @@ from .events import (
 from .models.base import Model, ModelError, ModelResponse, ServedModel, call_model
 from .policy import Policy
 from .run import Message, RunOutput, RunStatus, ToolExecution, new_id, to_text, utcnow
-from .tools import Function, ToolError, as_function
+from .call_context import CallContext, current_call
+from .tools import Function, ToolError, expand_tools
 
 
 class RunStoreProtocol(Protocol):
@@ -174,10 +175,10 @@ class Agent:
         self.model = model
         self.functions: dict[str, Function] = {}
         for t in tools or []:
-            f = as_function(t)
-            if f.name in self.functions:
-                raise ValueError(f"two tools are named {f.name!r}; tool names must be unique")
-            self.functions[f.name] = f
+            for f in expand_tools(t):
+                if f.name in self.functions:
+                    raise ValueError(f"two tools are named {f.name!r}; tool names must be unique")
+                self.functions[f.name] = f
         self.instructions: str | None = (
             instructions if instructions is None or isinstance(instructions, str) else "\n".join(instructions)
         )
@@ -792,7 +793,7 @@ class Agent:
         if fn is None:
             known = ", ".join(sorted(self.functions)) or "none"
             return self._fail(t, f"Error: there is no tool named {name!r}. Available tools: {known}.")
-        t.description = fn.description
+        t.description = f"{fn.description}\n\n{fn.hint}" if fn.hint else fn.description
         t.requires_confirmation = fn.requires_confirmation
         t.requires_user_input = fn.requires_user_input
         t.external_execution_required = fn.external_execution
@@ -929,7 +930,7 @@ class Agent:
             await self._apersist(run, claim=[t.tool_call_id for t, _, _ in to_run])
             for t, _, _ in to_run:
                 yield ToolCallStarted(run_id=run.run_id, tool=t)
-            await asyncio.gather(*(self._execute(t, fn, args) for t, fn, args in to_run))
+            await asyncio.gather(*(self._execute(t, fn, args, run) for t, fn, args in to_run))
             await self._apersist(run)
             for t, _, _ in to_run:
                 yield ToolCallCompleted(run_id=run.run_id, tool=t)
@@ -979,6 +980,9 @@ class Agent:
     def _apply_policy(self, run: RunOutput, t: ToolExecution) -> None:
         if not t.awaiting_confirmation:
             return
+        fn = self.functions.get(t.tool_name)
+        if fn is not None and fn.needs_review:  # rules were made for its old definition: a person decides
+            return
         decision = self.policy.decide(t, run) if self.policy is not None else None
         if decision is None or decision.effect == "ask":
             return
@@ -1023,7 +1027,9 @@ class Agent:
             decision = "rejected" if t.decided_by in (None, "user") else "auto_denied"
         self._ledger(run, t, decision)
 
-    async def _execute(self, t: ToolExecution, fn: Function, args: dict[str, Any]) -> None:
+    async def _execute(self, t: ToolExecution, fn: Function, args: dict[str, Any], run: RunOutput | None = None) -> None:
+        if run is not None:  # a tool that asks the user mid-call (MCP elicitation) needs to know which call it is
+            current_call.set(CallContext(agent=self, run=run, tool=t))
         try:
             value = await fn.acall(args)
         except ToolError as exc:

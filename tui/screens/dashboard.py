@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from functools import partial
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -109,6 +109,7 @@ class Dashboard(Screen):
         bell: bool = True,
         deterministic: bool = False,
         is_demo: bool = False,
+        mcp_ready: Callable[[], Awaitable[None]] | None = None,
         approver: str | None = None,
         inbox_poll: float = 0.5,
         desktop_notifications: str = "auto",
@@ -117,6 +118,8 @@ class Dashboard(Screen):
     ) -> None:
         super().__init__(name=name, id=id)
         self.agent = agent
+        #: Waits until the MCP servers have started (a run must not look for their tools too early).
+        self.mcp_ready = mcp_ready
         self.auto_open = auto_open
         self.ring_bell = bell
         self.deterministic = deterministic
@@ -329,6 +332,8 @@ class Dashboard(Screen):
     async def _agent_turn(self, make_events: Callable[[], AsyncIterator[RunEvent]]) -> None:
         self._paused_run = None
         self._streamed = False
+        if self.mcp_ready is not None:
+            await self.mcp_ready()
         events = make_events()
         try:
             async for event in events:
