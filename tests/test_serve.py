@@ -155,12 +155,12 @@ def test_each_browser_session_runs_the_dashboard_on_the_same_database_with_the_s
     from tui.config import load_settings
 
     monkeypatch.chdir(tmp_path)
-    argv = ["--db", "team.db", "serve", "--model", "llama3.1", "--tools", "my tools.py", "--no-builtin-tools", "--port", "9000"]
+    argv = ["--db", "team.db", "serve", "--model", "llama3.1", "--tools", "my tools.py", "--no-builtin-tools", "--mcp", "time=uvx mcp-server-time", "--port", "9000"]
     args = build_parser().parse_args(argv)
     command = dashboard_command(args, load_settings({"db": args.db}))
     assert shlex.split(command) == [
         sys.executable, "-m", "tui", "--db", str(tmp_path / "team.db"),  # absolute: the same file, wherever it starts
-        "--model", "llama3.1", "--tools", "my tools.py", "--no-builtin-tools",
+        "--model", "llama3.1", "--tools", "my tools.py", "--mcp", "time=uvx mcp-server-time", "--no-builtin-tools",
     ]
 
 

@@ -69,6 +69,8 @@ def dashboard_command(args: argparse.Namespace, settings: Settings) -> str:
             argv += ["--" + name.replace("_", "-"), str(value)]
     for spec in getattr(args, "tools", None) or []:
         argv += ["--tools", spec]
+    for spec in getattr(args, "mcp", None) or []:
+        argv += ["--mcp", spec]
     if getattr(args, "demo", False):
         argv.append("--demo")
     if getattr(args, "no_builtin_tools", False):
