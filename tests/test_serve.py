@@ -73,6 +73,19 @@ class ServeProcess:
         assert "hitl-tui serve: the dashboard at" in self.banner, self.banner + self.proc.stdout.read()
         self.base = f"http://127.0.0.1:{self.port}"
 
+    def dashboards(self) -> dict[int, bytes]:
+        """The processes the server started (its process group, Linux /proc): pid -> environment."""
+        found = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == self.proc.pid:
+                continue
+            try:
+                if os.getpgid(int(entry.name)) == self.proc.pid and b"-m\0tui" in (entry / "cmdline").read_bytes():
+                    found[int(entry.name)] = (entry / "environ").read_bytes()
+            except (OSError, ProcessLookupError):
+                continue
+        return found
+
     def stop(self) -> str:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -267,6 +280,8 @@ def test_a_call_paused_in_an_agent_process_is_approved_by_keys_in_the_browser(
         screen.wait_for(page, "held by", since=since)  # the modal for another process's run
         page.keyboard.press("y")
         status = agent.expect("DONE", timeout=30)
+        [dashboard_env] = served.dashboards().values()  # one browser session, one dashboard process
+        assert TOKEN.encode() not in dashboard_env  # the token stays with the server
         page.close()
     assert status.startswith("completed") and "published 'Hello'" in status
     assert fx.read_text().splitlines() == [f"publish_post Hello pid={agent.pid}"]  # once, by its owner

@@ -172,7 +172,9 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     except ImportError:
         print("hitl-tui: `hitl-tui serve` needs textual-serve: pip install 'hitl-tui[serve]'", file=sys.stderr)
         return 2
-    token = args.token or os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(32)
+    # Out of the environment the dashboards inherit: their tools have no use for it.
+    from_env = os.environ.pop(TOKEN_ENV, None)
+    token = args.token or from_env or secrets.token_urlsafe(32)
     if not 1 <= args.port <= 65535:
         print(f"hitl-tui: --port must be 1..65535 (got {args.port})", file=sys.stderr)
         return 2
