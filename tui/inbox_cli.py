@@ -168,7 +168,7 @@ def pending_command(store: Any, *, run_id: str | None, as_json: bool, out: TextI
     if not items:
         out.write("Nothing waits for a decision.\n")
         return 0
-    rows = [("ID", "AGE", "KIND", "TOOL", "AGENT", "HELD BY", "ARGS")]
+    rows: list[tuple[str, ...]] = [("ID", "AGE", "KIND", "TOOL", "AGENT", "HELD BY", "ARGS")]
     for it in items:
         owner = it["owner"]
         held = f"{owner['host'] or '?'}/{owner['pid']}" if owner["pid"] is not None else "?"
@@ -208,7 +208,7 @@ def parse_values(pairs: Sequence[str]) -> dict[str, str]:
 def validate_values(req: Any, values: dict[str, str]) -> dict[str, Any]:
     """Coerce each value with its field's stored type. Raises InboxError naming each bad field and why."""
     fields = {f.name: f for f in _fields(req)}
-    problems = []
+    problems: list[str] = []
     unknown = sorted(set(values) - set(fields))
     if unknown:
         known = ", ".join(fields) or "none"
@@ -318,7 +318,7 @@ def _digest(req: Any) -> str | None:
     if digest:
         return str(digest)
     try:
-        from .agent.decisions import args_digest  # type: ignore[attr-defined]
+        from .agent.decisions import args_digest
     except ImportError:
         return None
     return args_digest(_get(req, "args") or {})
@@ -334,8 +334,9 @@ def _refusal(request_id: str, exc: Exception) -> str:
         return f"no pending request {request_id!r}: `hitl-tui pending` lists the ids that wait for a decision"
     if name == "ArgsChanged":
         return f"request {request_id}: the call's arguments changed since you read them; run `hitl-tui pending` again ({exc})"
-    if name == "DecisionError" and getattr(exc, "field_errors", None):
-        return "invalid value(s):\n  " + "\n  ".join(f"{k}: {v}" for k, v in exc.field_errors.items())  # type: ignore[attr-defined]
+    field_errors: dict[str, str] = getattr(exc, "field_errors", None) or {}
+    if name == "DecisionError" and field_errors:
+        return "invalid value(s):\n  " + "\n  ".join(f"{k}: {v}" for k, v in field_errors.items())
     return str(exc)
 
 

@@ -69,7 +69,7 @@ async def wait_for_decisions(
     run = run if run is not None else agent.run_response
     if run is None:
         raise ValueError("there is no run to wait for: call arun() first, or pass the run")
-    store = agent.store
+    store: Any = agent.store  # an InboxStore (tui.agent.approvals), checked just below
     if store is None or not all(callable(getattr(store, n, None)) for n in ("pending_requests", "change_token")):
         raise ValueError(
             "wait_for_decisions needs a store shared with the deciders: Agent(store=RunStore(path))"
