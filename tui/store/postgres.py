@@ -137,6 +137,7 @@ class PostgresRunStore(RunStore):
     """`RunStore` on a PostgreSQL database (see the module docstring). `open_store(url)` makes one."""
 
     _db_errors = (psycopg.Error,)
+    notifies = True
 
     def __init__(
         self,

@@ -300,6 +300,8 @@ class RunStore:
     # The few places where SQLite and PostgreSQL differ (tui/store/postgres.py overrides them);
     # every statement of this class is written once, in SQLite's dialect.
 
+    #: Whether `wait_for_change` is woken by the database (PostgreSQL) rather than by polling.
+    notifies = False
     #: What the database driver raises (turned into StoreError with `_explain`).
     _db_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
 
