@@ -192,6 +192,8 @@ class RunStore:
         recover: bool = True,
         secrets: Iterable[str] = (),
     ) -> None:
+        if isinstance(path, str) and "://" in path:  # would become a folder named "postgresql:"
+            raise StoreError(f"{path.split('@')[-1]}: RunStore opens SQLite files; open a URL with tui.store.open_store")
         self.path = file = Path(path).expanduser()
         self.busy_timeout = float(busy_timeout)
         synchronous = synchronous.upper()
