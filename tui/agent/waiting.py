@@ -110,7 +110,7 @@ async def wait_for_decisions(
         if push:
             longest = max(poll_interval, PUSH_WAIT)
             step = longest if timeout is None else max(0.0, min(longest, timeout - waited))
-            await asyncio.to_thread(store.wait_for_change, token, step)  # type: ignore[union-attr]
+            await asyncio.to_thread(store.wait_for_change, token, step)
             continue
         step = poll_interval if timeout is None else max(0.0, min(poll_interval, timeout - waited))
         await sleep(step)

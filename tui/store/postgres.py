@@ -51,7 +51,7 @@ CHANNEL = "hitl_tui_changes"
 WRITE_LOCK = 0x6869746C
 
 
-class _Row(tuple):  # type: ignore[type-arg]
+class _Row(tuple):
     """A row readable by index and by column name, like `sqlite3.Row` (which run_store.py uses)."""
 
     _names: dict[str, int]
@@ -61,7 +61,7 @@ class _Row(tuple):  # type: ignore[type-arg]
         row._names = names
         return row
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self._names[key])
         return tuple.__getitem__(self, key)
