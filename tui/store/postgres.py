@@ -201,16 +201,19 @@ class PostgresRunStore(RunStore):
 
     # ------------------------------------------------------------------ dialect hooks
 
+    # Statements without parameters go together in one round trip (the simple query protocol).
+
     def _begin_write(self, conn: sqlite3.Connection) -> None:
-        conn.execute("BEGIN")
-        conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        cast(_PgConnection, conn).raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})".encode())
 
     def _begin_read(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
     def _bump_changes(self, conn: sqlite3.Connection) -> None:
-        conn.execute("UPDATE changes SET counter = counter + 1 WHERE id = 1")
-        conn.execute(f"NOTIFY {CHANNEL}")  # delivered when (and only if) the transaction commits
+        # NOTIFY is delivered when (and only if) the transaction commits.
+        cast(_PgConnection, conn).raw.execute(
+            f"UPDATE changes SET counter = counter + 1 WHERE id = 1; NOTIFY {CHANNEL}".encode()
+        )
 
     def _scrub(self) -> None:
         """Nothing to truncate: PostgreSQL's dead row versions go with VACUUM (autovacuum)."""

@@ -1,5 +1,9 @@
 """RunStore: every run, tool call and decision, in one SQLite file; the authority over run state.
 
+`PostgresRunStore` (postgres.py) is this class on PostgreSQL: it runs these same statements
+(translated as they execute) and overrides only the hooks marked "where SQLite and PostgreSQL
+differ" below, so both backends keep the same semantics and pass the same tests.
+
 Durability choices (see tui/store/schema.py for the tables):
 
 - WAL journal: readers (the history screen, the CLI) never block the agent that is writing, and
