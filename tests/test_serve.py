@@ -191,6 +191,17 @@ def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     assert f"hitl-tui: cannot listen on 127.0.0.1:{port}: " in done.stderr and "Traceback" not in done.stderr
 
 
+def test_a_postgresql_url_reaches_the_dashboards_by_environment_not_argv(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.cli import build_parser
+    from tui.cli.serve import dashboard_command
+    from tui.config import load_settings
+
+    url = "postgresql://hitl:s3cret@db.example/hitl"
+    args = build_parser().parse_args(["--db", url, "serve"])
+    command = dashboard_command(args, load_settings({"db": args.db}))
+    assert shlex.split(command) == [sys.executable, "-m", "tui"]  # the password is not in `ps`
+
+
 def _browser_unavailable() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"

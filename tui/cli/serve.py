@@ -24,6 +24,7 @@ import secrets
 import shlex
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from urllib.parse import urlencode
 
@@ -60,7 +61,13 @@ def dashboard_command(args: argparse.Namespace, settings: Settings) -> str:
     """The shell command textual-serve runs for each browser session: this Python, `-m tui`, the
     resolved database (so a relative --db or a config file cannot point it elsewhere) and the
     dashboard flags given to `serve`. The environment (HITL_TUI_*, API keys) is inherited."""
-    argv = [sys.executable, "-m", "tui", "--db", str(settings.db.resolve())]
+    from ..store.open import is_database_url
+
+    argv = [sys.executable, "-m", "tui"]
+    if not is_database_url(settings.db):
+        argv += ["--db", str(Path(settings.db).resolve())]
+    # A PostgreSQL URL (it may hold a password) stays out of argv: serve_command hands it to the
+    # dashboards in HITL_TUI_DB.
     if getattr(args, "config", None):
         argv += ["--config", os.path.abspath(args.config)]
     for name in FORWARDED_FLAGS:
@@ -184,6 +191,10 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
             " Prefer 127.0.0.1 behind a TLS reverse proxy (README, \"In a browser\").",
             file=sys.stderr,
         )
+    from ..store.open import is_database_url
+
+    if is_database_url(settings.db):
+        os.environ["HITL_TUI_DB"] = str(settings.db)  # the dashboards' store, out of their argv
     server = make_server(
         dashboard_command(args, settings), token=token, host=args.host, port=args.port, public_url=args.public_url
     )
