@@ -93,6 +93,7 @@ def _strip_titles(node: Any) -> Any:
 class Function:
     """A tool: its schema for the model, its HITL flags, and how to call it."""
 
+
     def __init__(
         self,
         entrypoint: Callable[..., Any],
@@ -176,6 +177,17 @@ class Function:
             {k: v for k, v in self._params.items() if k not in self.user_input_fields}
         )
         self._all_args_model = self._build_model(self._params)
+
+    @property
+    def hint(self) -> str | None:
+        """A note for the person deciding, never sent to the model (e.g. an MCP server's annotations)."""
+        return None
+
+    @property
+    def needs_review(self) -> bool:
+        """The definition changed since a person last trusted it: saved rules and grants do not
+        decide its calls until a person approves one (see `tui.agent.mcp`)."""
+        return False
 
     # ------------------------------------------------------------------ schema
 
@@ -308,6 +320,20 @@ def tool(
         return Function(f, **options)  # type: ignore[arg-type]
 
     return decorate
+
+
+@typing.runtime_checkable
+class Toolkit(typing.Protocol):
+    """Several tools behind one object (e.g. `tui.agent.mcp.MCPTools`): `Agent(tools=[kit])` takes them all."""
+
+    def get_functions(self) -> list[Function]: ...
+
+
+def expand_tools(obj: Any) -> list[Function]:
+    """The Functions behind one entry of `Agent(tools=[...])`: a toolkit's tools, or one tool."""
+    if isinstance(obj, Toolkit):
+        return list(obj.get_functions())
+    return [as_function(obj)]
 
 
 def as_function(obj: Any) -> Function:

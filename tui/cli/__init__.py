@@ -35,6 +35,7 @@ configuration:
 examples:
   hitl-tui                                   the dashboard, offline demo model
   hitl-tui --model llama3.1 --base-url http://localhost:11434/v1
+  hitl-tui --mcp "time=uvx mcp-server-time"  an MCP server's tools, each asking before it runs
   hitl-tui history --status paused           runs waiting for a decision
   hitl-tui resume RUN_ID                     open the dashboard on a paused run
   hitl-tui export RUN_ID --format md         a readable transcript
@@ -48,7 +49,7 @@ def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
     # A subcommand repeats the global flags with SUPPRESS as default, so a flag given before the
     # subcommand (`hitl-tui --db x history`) is not overwritten by the subcommand's default.
     default = argparse.SUPPRESS if sub else None
-    parser.add_argument("--db", metavar="PATH", default=default, help="history database (default: the user data dir; env HITL_TUI_DB)")
+    parser.add_argument("--db", metavar="PATH|URL", default=default, help="history database: a SQLite file (default: in the user data dir) or a postgresql:// URL; env HITL_TUI_DB")
     parser.add_argument("--config", metavar="PATH", default=default, help="config file (default: the user config dir; env HITL_TUI_CONFIG)")
 
 
@@ -62,6 +63,7 @@ def _app_flags(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
     parser.add_argument("--no-builtin-tools", action="store_true", default=argparse.SUPPRESS if sub else False, help="leave out the built-in toolbox")
     parser.add_argument("--rules", metavar="PATH", default=default, help="approval rules TOML file (default: the user config dir)")
     parser.add_argument("--theme", default=default, help="Textual theme name (e.g. textual-dark, nord, gruvbox)")
+    parser.add_argument("--mcp", action="append", default=default, metavar="NAME=COMMAND", help='an MCP server whose tools the agent may call: "NAME=COMMAND ARGS..." or NAME=URL (repeatable; its tools are named NAME_tool and ask unless a rule allows them)')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,14 +141,14 @@ def _fail(message: str, *, code: int = 1) -> NoReturn:
 
 def _open_store(settings: Settings, *, read_only: bool = False) -> RunStore:
     """The history database. A read-only command never creates one: a typo in --db is an error."""
-    from ..store import RunStore
+    from ..store import db_exists, open_store, shown_location
 
-    if read_only and not settings.db.exists():
-        _fail(f"no history database at {settings.db} (nothing recorded there yet; check --db / HITL_TUI_DB)")
+    if read_only and not db_exists(settings.db):
+        _fail(f"no history database at {shown_location(settings.db)} (nothing recorded there yet; check --db / HITL_TUI_DB)")
     try:
-        return RunStore(settings.db)
+        return open_store(settings.db)
     except Exception as exc:
-        _fail(f"cannot open the history database {settings.db}: {exc}", code=2)
+        _fail(f"cannot open the history database {shown_location(settings.db)}: {exc}", code=2)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -183,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .rules import rules_test_command
 
             # No database yet: the dry run is over an empty history (and creates nothing).
-            store = _open_store(settings, read_only=True) if settings.db.exists() else None
+            from ..store import db_exists
+
+            store = _open_store(settings, read_only=True) if db_exists(settings.db) else None
             return rules_test_command(store, args.file)
         parser.parse_args(["rules", "--help"])
         return 2
@@ -259,6 +263,12 @@ def _launch(
     if args.demo:
         settings.model = None
         settings.base_url = None
+    try:  # --mcp servers join (or replace, by name) those of the config file
+        from ..mcp_config import parse_mcp_flag
+
+        settings.mcp.servers.update(dict(parse_mcp_flag(spec) for spec in getattr(args, "mcp", None) or []))
+    except ValueError as exc:
+        _fail(str(exc), code=2)
     return Launch(
         settings=settings,
         tool_specs=list(args.tools or []),

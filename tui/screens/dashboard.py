@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from functools import partial
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -109,6 +109,7 @@ class Dashboard(Screen):
         bell: bool = True,
         deterministic: bool = False,
         is_demo: bool = False,
+        mcp_ready: Callable[[], Awaitable[None]] | None = None,
         approver: str | None = None,
         inbox_poll: float = 0.5,
         desktop_notifications: str = "auto",
@@ -117,6 +118,8 @@ class Dashboard(Screen):
     ) -> None:
         super().__init__(name=name, id=id)
         self.agent = agent
+        #: Waits until the MCP servers have started (a run must not look for their tools too early).
+        self.mcp_ready = mcp_ready
         self.auto_open = auto_open
         self.ring_bell = bell
         self.deterministic = deterministic
@@ -175,7 +178,7 @@ class Dashboard(Screen):
         self._update_status()
         if self.core.has_inbox and self.inbox_poll > 0:
             # The inbox: other processes' paused calls appear here live (one tiny read per tick).
-            self._poll_inbox()
+            self.call_after_refresh(self._poll_inbox)  # after the first frame: start-up stays quick
             self.set_interval(self.inbox_poll, self._poll_inbox)
 
     @property
@@ -329,6 +332,8 @@ class Dashboard(Screen):
     async def _agent_turn(self, make_events: Callable[[], AsyncIterator[RunEvent]]) -> None:
         self._paused_run = None
         self._streamed = False
+        if self.mcp_ready is not None:
+            await self.mcp_ready()
         events = make_events()
         try:
             async for event in events:
@@ -465,7 +470,8 @@ class Dashboard(Screen):
 
     def _poll_inbox(self) -> None:
         """Show what other processes' runs wait for; continue our runs decided elsewhere."""
-        before = set(self.approvals.keys())
+        shown_before = self.approvals.shown()
+        before = set(shown_before)
         try:
             changed = self.core.poll()
         except Exception as exc:  # the inbox is a view: a store hiccup never breaks the dashboard
@@ -476,15 +482,20 @@ class Dashboard(Screen):
         self._inbox_error = None
         if not changed:
             return
+        decided_elsewhere = self.core.pop_decided_elsewhere()
+        pending = self.core.pending()
+        now_shown = {(run.run_id, tool.tool_call_id): self._origin(run) for run, tool in pending}
+        if not decided_elsewhere and now_shown == shown_before:
+            return  # the store moved (e.g. our own run streaming), but nothing that waits did
         self._show_pending()
         arrived = [
             tool
-            for run, tool in self.core.pending()
+            for run, tool in pending
             if (run.run_id, tool.tool_call_id) not in before and not self.core.is_local(run.run_id)
         ]
         if arrived:
             self._announce(arrived)
-        for run in self.core.pop_decided_elsewhere():
+        for run in decided_elsewhere:
             if self._modal_key is not None and self._modal_key[0] == run.run_id:
                 self._modal_open = False
                 self._modal_key = None
