@@ -246,3 +246,18 @@ def test_the_email_field_accepts_a_name_and_an_address():
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+async def test_a_reason_typed_fast_reaches_the_model_whole():
+    """Keys arriving in one burst (a fast typist, a paste-like terminal write) all land before enter."""
+    from textual import events
+
+    app = await _confirm()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("r")
+        for ch in "not today":
+            app.post_message(events.Key(ch if ch != " " else "space", ch))
+        app.post_message(events.Key("enter", "\r"))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.decisions == [Decision("reject", note="not today")]

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from chatserver import ChatServer, call, text, tools
-from ui_support import WIDE, make_app, screen_text, settle, type_text
+from ui_support import WIDE, make_app, screen_text, settle, type_text, wait_for
 
 from tui.agent import tool
 from tui.agent.models import OpenAIChat
@@ -192,7 +192,7 @@ async def test_an_invalid_rules_file_gives_a_clear_startup_message_and_disables_
     probe.settings.rules.write_text('[[rule]]\nname = "r"\ntool = "restart_service"\neffect = "always"\n')
     app = make_app(tools=[restart_service], builtin_tools=False)
     async with app.run_test(size=WIDE) as pilot:
-        await pilot.pause()
+        await wait_for(pilot, lambda: "Approval rules are off" in screen_text(app))  # a condition, not a pause
         shown = screen_text(app)
         assert "Approval rules are off" in shown and "line 1" in shown
         assert app.agent.policy.rules == []

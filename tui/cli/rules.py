@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.agent.rules import DryRunReport, PastCall, RulesError, dry_run, load_rules
-from tui.agent.visible import one_line
+from tui.agent.visible import one_line, visible
 from tui.store.history_calls import RunSource, history_calls
 
 

@@ -122,7 +122,9 @@ class ConfirmModal(DecisionModal):
         Binding("escape", "defer", "Later", id="confirm.defer",
                 tooltip="Close; the call stays pending in the approvals pane"),
         # reason
-        Binding("enter", "send_reason", "Reject with this reason", priority=True, id="confirm.send_reason"),
+        # Not a priority binding: the reason Input submits it itself, after every key typed before
+        # enter has reached it (a priority enter could overtake a fast typist's last characters).
+        Binding("enter", "send_reason", "Reject with this reason", id="confirm.send_reason"),
         # edit
         Binding("ctrl+s", "check_edit", "Check edit", id="confirm.check_edit",
                 tooltip="Validate the edited JSON and show what changes"),
@@ -171,7 +173,7 @@ class ConfirmModal(DecisionModal):
             yield Static("", id="unseen", classes="modal-warning")
             yield Static(KEY_LEGEND, id="legend", classes="modal-hint")
             with Vertical(id="reason-panel", classes="panel"):
-                yield Label("Why not? The model reads this and can try something else.", classes="section-label")
+                yield Label("Why not? The model reads this and can try something else. enter rejects with it · esc goes back", classes="section-label")
                 yield Input(placeholder="Reason for rejecting (enter sends, esc goes back)", id="reason")
             with Vertical(id="edit-panel", classes="panel"):
                 yield Label(

@@ -178,7 +178,7 @@ class Dashboard(Screen):
         self._update_status()
         if self.core.has_inbox and self.inbox_poll > 0:
             # The inbox: other processes' paused calls appear here live (one tiny read per tick).
-            self._poll_inbox()
+            self.call_after_refresh(self._poll_inbox)  # after the first frame: start-up stays quick
             self.set_interval(self.inbox_poll, self._poll_inbox)
 
     @property
@@ -470,7 +470,8 @@ class Dashboard(Screen):
 
     def _poll_inbox(self) -> None:
         """Show what other processes' runs wait for; continue our runs decided elsewhere."""
-        before = set(self.approvals.keys())
+        shown_before = self.approvals.shown()
+        before = set(shown_before)
         try:
             changed = self.core.poll()
         except Exception as exc:  # the inbox is a view: a store hiccup never breaks the dashboard
@@ -481,15 +482,20 @@ class Dashboard(Screen):
         self._inbox_error = None
         if not changed:
             return
+        decided_elsewhere = self.core.pop_decided_elsewhere()
+        pending = self.core.pending()
+        now_shown = {(run.run_id, tool.tool_call_id): self._origin(run) for run, tool in pending}
+        if not decided_elsewhere and now_shown == shown_before:
+            return  # the store moved (e.g. our own run streaming), but nothing that waits did
         self._show_pending()
         arrived = [
             tool
-            for run, tool in self.core.pending()
+            for run, tool in pending
             if (run.run_id, tool.tool_call_id) not in before and not self.core.is_local(run.run_id)
         ]
         if arrived:
             self._announce(arrived)
-        for run in self.core.pop_decided_elsewhere():
+        for run in decided_elsewhere:
             if self._modal_key is not None and self._modal_key[0] == run.run_id:
                 self._modal_open = False
                 self._modal_key = None

@@ -1,9 +1,11 @@
 """The conversation: the user's prompts and the model's replies, streamed as Markdown.
 
 Replies are streamed with `Markdown.get_stream` into an anchored scroll, so the view follows the
-text until the user scrolls up. Model text is untrusted: control characters are made visible before
-it reaches the Markdown parser, links are never opened by a click, and everything that is not
-Markdown (prompts, errors, notes) is shown with `literal()`.
+text until the user scrolls up. A long reply is a chain of Markdown parts (`reply_stream.py`):
+only the live tail is re-parsed and re-laid out, so keys stay prompt at any reply length.
+Model text is untrusted: control characters are made visible before it reaches the Markdown
+parser, links are never opened by a click, and everything that is not Markdown (prompts,
+errors, notes) is shown with `literal()`.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Markdown, Static
-from textual.widgets._markdown import MarkdownStream
 
 from tui.agent.run import RunOutput, ToolExecution
 from tui.agent.visible import cut_visible
 
 from .literal import literal, visible_controls
 from .outcome import outcome_line
+from .reply_stream import ReplyStream, split_reply
 
 
 class PromptInput(Input):
@@ -99,8 +101,7 @@ class Conversation(Vertical):
         self.examples = list(examples)
         self.intro = intro
         self.cursor_blink = cursor_blink
-        self._stream: MarkdownStream | None = None
-        self._reply: Markdown | None = None
+        self._reply: ReplyStream | None = None
         self._pending: list[str] = []
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
@@ -143,7 +144,7 @@ class Conversation(Vertical):
 
     @property
     def is_streaming(self) -> bool:
-        return self._stream is not None
+        return self._reply is not None
 
     # ------------------------------------------------------------------ input
 
@@ -182,11 +183,9 @@ class Conversation(Vertical):
         """
         if not chunk:
             return
-        if self._stream is None:
-            self._reply = Markdown(open_links=False, classes="reply")
+        if self._reply is None:
             self.query("#conversation-empty").remove()
-            await self.log_view.mount(self._reply)
-            self._stream = Markdown.get_stream(self._reply)
+            self._reply = ReplyStream(self._mount_part)
             self._last_flush = 0.0
         self._pending.append(visible_controls(chunk))
         if time.monotonic() - self._last_flush >= self.FLUSH_INTERVAL:
@@ -199,28 +198,28 @@ class Conversation(Vertical):
         if self._flush_timer is not None:
             self._flush_timer.stop()
             self._flush_timer = None
-        if self._pending and self._stream is not None:
+        if self._pending and self._reply is not None:
             text = "".join(self._pending)
             self._pending.clear()
             self._last_flush = time.monotonic()
-            await self._stream.write(text)
+            await self._reply.write(text)
+
+    async def _mount_part(self, part: Markdown) -> None:
+        await self.log_view.mount(part)  # anchored: the view follows the reply unless scrolled up
 
     async def end_reply(self) -> None:
         """Close the open reply, if any; the next text starts a new block."""
         await self._flush()
-        stream, reply = self._stream, self._reply
-        self._stream, self._reply = None, None
-        if stream is not None:
-            await stream.stop()
-        if reply is not None and reply.children:
-            # Marked once at the end: an order-dependent selector (:last-child) would restyle every
-            # block of the reply on each mount while it streams.
-            reply.children[-1].add_class("-last-block")
+        reply, self._reply = self._reply, None
+        if reply is not None:
+            await reply.stop()
 
     def add_reply(self, text: str) -> None:
         """A whole reply at once (a run restored from history)."""
         if text:
-            self._mount(Markdown(visible_controls(text), open_links=False, classes="reply"))
+            # Cut as a streamed reply is cut, so a long one lays out as fast (reply_stream.py).
+            for n, part in enumerate(split_reply(visible_controls(text), ReplyStream.PART_CHARS)):
+                self._mount(Markdown(part, open_links=False, classes="reply -continued" if n else "reply"))
 
     def add_tool_call(self, run_id: str, tool: ToolExecution) -> None:
         """One line per call, so the conversation reads in order; the tool log has the details."""
