@@ -162,10 +162,10 @@ class HitlApp(App[None]):
             self.agent.store = self.store
         from tui.agent.models import DemoModel
 
-        self.is_demo = isinstance(self.agent.model, DemoModel)
         from tui.mcp_dashboard import MCPDashboard
 
-        self.mcp = MCPDashboard(self)  # the MCP servers start with the dashboard (`_on_started`)
+        self.is_demo = isinstance(self.agent.model, DemoModel)
+        self.mcp = MCPDashboard(self)
         if self.settings.approver:
             self.agent.approver = self.settings.approver  # who decides in this dashboard (audit)
         if self.settings.webhook_url:
@@ -255,7 +255,7 @@ class HitlApp(App[None]):
             self._announce_paused_runs()
 
     async def on_unmount(self) -> None:
-        mcp = self.__dict__.get("mcp")  # absent when the app quit before it had started
+        mcp = self.__dict__.get("mcp")  # None when quitting before the deferred start built it
         if mcp is not None:
             await mcp.stop()  # stdio MCP servers end with the dashboard
 
@@ -395,7 +395,8 @@ class HitlApp(App[None]):
         yield SystemCommand("Approval rules", "The active rules and their source; delete session rules (f2)", self.action_rules)
         yield SystemCommand("Decide the next waiting call", "Open the oldest item of the Approvals pane", self.action_decide_next)
         yield SystemCommand("Model info", "Which model and tools this dashboard uses", self.action_model_info)
-        yield from self.mcp.commands()
+        if "mcp" in self.__dict__:  # built after the first frame
+            yield from self.mcp.commands()
         yield SystemCommand(
             "Toggle auto-open of decision dialogs",
             f"Now {'on' if self.auto_open else 'off'}: when a run pauses, its dialog {'opens by itself' if self.auto_open else 'waits in Approvals'}",
