@@ -106,7 +106,7 @@ class HitlApp(App[None]):
         self._make_dashboard()
 
     #: What `HitlApp()` builds after its first frame.
-    _BUILT_LATER = frozenset({"settings", "store", "agent", "is_demo", "auto_open", "dashboard"})
+    _BUILT_LATER = frozenset({"settings", "store", "agent", "is_demo", "auto_open", "dashboard", "mcp"})
 
     def __getattr__(self, name: str) -> Any:
         # Asked for before the deferred start (e.g. `HitlApp().agent` in a script): build it all
