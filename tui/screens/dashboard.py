@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timezone
 from functools import partial
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, ClassVar
 
@@ -20,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
@@ -36,7 +38,7 @@ from tui.agent.events import (
     ToolCallCompleted,
     ToolCallStarted,
 )
-from tui.agent.run import RunOutput, RunStatus, ToolExecution
+from tui.agent.run import RunOutput, RunStatus, ToolExecution, utcnow
 from tui.paths import stylesheet
 from tui.widgets.approvals_pane import ApprovalsPane
 from tui.widgets.conversation import Conversation
@@ -47,6 +49,9 @@ if TYPE_CHECKING:
 
 #: Seconds within which a second `esc` cancels the streaming turn.
 ESC_WINDOW = 2.0
+
+#: Seconds between checks for expired approval timeouts.
+TIMEOUT_POLL = 0.25
 
 PANE_TABS = {"tab-conversation": "conversation", "tab-tools": "tool-log", "tab-approvals": "approvals"}
 
@@ -119,6 +124,8 @@ class Dashboard(Screen):
         self._paused_run: RunOutput | None = None
         self._retry_candidate: RunOutput | None = None
         self._modal_key: tuple[str, str] | None = None
+        self._timeouts: set[tuple[str, str]] = set()
+        self._timeout_timer: Timer | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -513,31 +520,38 @@ class Dashboard(Screen):
         """When a waiting call has an approval timeout, continue the run when it expires.
 
         The runtime applies the timeout (reject by default, and tells the model); the UI only makes
-        sure the run is continued on time, even if nobody touches the keyboard.
+        sure the run is continued on time, even if nobody touches the keyboard. Expiry is judged by
+        the runtime's clock (`tui.agent.clock`), polled a few times a second, so a test moves that
+        clock instead of waiting.
         """
-        from datetime import datetime, timezone
-
-        now = datetime.now(timezone.utc)
         for tool in self._waiting(run):
-            if not tool.approval_timeout:
-                continue
-            created = tool.created_at if tool.created_at.tzinfo else tool.created_at.replace(tzinfo=timezone.utc)
-            remaining = tool.approval_timeout - (now - created).total_seconds()
-            self.set_timer(max(0.0, remaining) + 0.05, partial(self._timeout_due, run.run_id, tool.tool_call_id))
+            if tool.approval_timeout:
+                self._timeouts.add((run.run_id, tool.tool_call_id))
+        if self._timeouts and self._timeout_timer is None:
+            self._timeout_timer = self.set_interval(TIMEOUT_POLL, self._check_timeouts)
 
-    def _timeout_due(self, run_id: str, tool_call_id: str) -> None:
+    def _check_timeouts(self) -> None:
+        for key in list(self._timeouts):
+            if self._timeout_due(*key):
+                self._timeouts.discard(key)
+        if not self._timeouts and self._timeout_timer is not None:
+            self._timeout_timer.stop()
+            self._timeout_timer = None
+
+    def _timeout_due(self, run_id: str, tool_call_id: str) -> bool:
+        """Continue the run if this call's time is up. False: keep watching it."""
         run = self.runs.get(run_id)
         if run is None or run.status != RunStatus.paused:
-            return
+            return True
         try:
             tool = run.tool(tool_call_id)
         except KeyError:
-            return
-        if not tool.is_awaiting_decision:
-            return
-        if self.is_busy:
-            self.set_timer(0.5, partial(self._timeout_due, run_id, tool_call_id))
-            return
+            return True
+        if not tool.is_awaiting_decision or not tool.approval_timeout:
+            return True
+        created = tool.created_at if tool.created_at.tzinfo else tool.created_at.replace(tzinfo=timezone.utc)
+        if (utcnow() - created).total_seconds() < tool.approval_timeout or self.is_busy:
+            return False
         if self._modal_key is not None and self._modal_key[0] == run_id:
             # The dialog of this run is open: close it; the run re-pauses on what is still undecided.
             self._modal_open = False
@@ -545,6 +559,7 @@ class Dashboard(Screen):
             self.app.pop_screen()
         self.conversation.add_note(f"⏱ No decision on {tool.tool_name} in time: the run goes on without it.", kind="paused")
         self._continue(run)
+        return True
 
     # ------------------------------------------------------------------ batch decisions
 
