@@ -228,9 +228,6 @@ class ApprovalsPane(Vertical):
     def keys(self) -> list[tuple[str, str]]:
         return [item.key for item in self.pending_list.items]
 
-    def has(self, run_id: str, tool_call_id: str) -> bool:
-        return (run_id, tool_call_id) in self._items
-
     def sync_run(self, run: RunOutput) -> None:
         """Show exactly the run's undecided calls (add new ones, drop decided ones)."""
         for tool in run.tools:
@@ -263,10 +260,6 @@ class ApprovalsPane(Vertical):
         item.remove()
         self.call_after_refresh(self.pending_list.clamp)
         self._update_empty()
-
-    def refresh_items(self) -> None:
-        for item in self._items.values():
-            item.refresh(layout=True)
 
     def _tick(self) -> None:
         for item in self._items.values():

@@ -135,10 +135,6 @@ class Conversation(Vertical):
     def prompt(self) -> PromptInput:
         return self.query_one(PromptInput)
 
-    @property
-    def is_streaming(self) -> bool:
-        return self._stream is not None
-
     # ------------------------------------------------------------------ input
 
     @on(Input.Submitted, "#prompt")

@@ -26,14 +26,6 @@ from .literal import literal
 LONG_RESULT_CHARS = 240
 LONG_RESULT_LINES = 4
 
-KIND_LABELS = {
-    "confirmation": "confirmation",
-    "user_input": "input",
-    "external": "external",
-    "auto": "auto",
-}
-
-
 def tool_state(tool: ToolExecution) -> tuple[str, str, str]:
     """(icon, word, css class) for a call's current state."""
     if tool.status == "pending":
