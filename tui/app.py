@@ -45,7 +45,8 @@ class HitlApp(App[None]):
         Binding("ctrl+n", "new_session", "New session", id="app.new_session", tooltip="Start a fresh conversation (the history keeps the old one)"),
         Binding("h", "history", "History", id="app.history", tooltip="Browse past runs and sessions; resume a paused run"),
         Binding("f2", "rules", "Rules", id="app.rules", tooltip="The active approval rules; delete session rules"),
-        Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help", tooltip="Keys, and how decisions work"),
+        # f1 first: the footer shows it. `?` works too, but not in the prompt, where it is a character.
+        Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="Keys, and how decisions work (? too, outside the prompt)"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit hitl-tui (paused runs stay paused in the history)"),
     ]
 
@@ -256,7 +257,7 @@ class HitlApp(App[None]):
             f"Now {'on' if self.auto_open else 'off'}: when a run pauses, its dialog {'opens by itself' if self.auto_open else 'waits in Approvals'}",
             self.action_toggle_auto_open,
         )
-        yield SystemCommand("Help", "Keys, and how decisions work (?)", self.action_help)
+        yield SystemCommand("Help", "Keys, and how decisions work (f1)", self.action_help)
 
 
 if __name__ == "__main__":
