@@ -9,10 +9,12 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
+from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 
+from tui.agent.run import RunStatus
 from tui.bootstrap import build_agent
 from tui.config import Settings, load_settings
 from tui.paths import stylesheet
@@ -193,6 +195,27 @@ class HitlApp(App[None]):
     @staticmethod
     def _is_help(screen: Screen) -> bool:
         return type(screen).__name__ == "HelpScreen"
+
+    def action_quit(self) -> None:
+        """Quit at once, even mid-run; say how to get back to runs that still wait for decisions."""
+        hint = self.resume_hint()
+        self.exit(message=Text(hint) if hint else None)
+
+    def resume_hint(self) -> str | None:
+        """The commands that resume this dashboard's paused runs (printed when the app quits)."""
+        paused = [run for run in self.dashboard.runs.values() if run.status == RunStatus.paused]
+        if not paused:
+            return None
+        count = len(paused)
+        lines = [
+            f"{count} paused run{'s' if count != 1 else ''} {'wait' if count != 1 else 'waits'} for your decision. "
+            f"To go on later, run:"
+        ]
+        for run in paused:
+            names = ", ".join(sorted({t.tool_name for t in run.pending_tools})) or "no call left: it continues"
+            lines.append(f"  hitl-tui resume {run.run_id}    ({names})")
+        lines.append("`hitl-tui history` lists every run.")
+        return "\n".join(lines)
 
     def action_new_session(self) -> None:
         if self.dashboard.new_session():

@@ -230,6 +230,11 @@ class Dashboard(Screen):
     # ------------------------------------------------------------------ actions
 
     @property
+    def closing(self) -> bool:
+        """The app is quitting: its widgets are going away, so nothing more is shown."""
+        return self.app.return_code is not None
+
+    @property
     def is_busy(self) -> bool:
         return self._worker is not None and self._worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
 
@@ -316,11 +321,13 @@ class Dashboard(Screen):
             async for event in events:
                 await self._handle(event)
         except asyncio.CancelledError:
-            self.conversation.add_note("✖ Cancelled.", kind="cancelled")
+            if not self.closing:
+                self.conversation.add_note("✖ Cancelled.", kind="cancelled")
             raise
         finally:
             try:
-                await self.conversation.end_reply()
+                if not self.closing:
+                    await self.conversation.end_reply()
             finally:
                 await events.aclose()  # a cancelled run records itself as cancelled
         if self._paused_run is not None:
@@ -386,7 +393,7 @@ class Dashboard(Screen):
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if worker.group != "agent":
+        if worker.group != "agent" or self.closing:
             return
         if event.state == WorkerState.ERROR:
             error = worker.error

@@ -112,6 +112,8 @@ class Conversation(Vertical):
     # ------------------------------------------------------------------ blocks
 
     def _mount(self, widget) -> None:
+        if not self.log_view.is_attached:
+            return  # the app is closing (a quit while a run works): there is nowhere to show it
         self.query("#conversation-empty").remove()
         self.log_view.mount(widget)  # the log is anchored: it follows new blocks unless scrolled up
 
@@ -127,6 +129,8 @@ class Conversation(Vertical):
         if not chunk:
             return
         if self._stream is None:
+            if not self.log_view.is_attached:
+                return
             self._reply = Markdown(open_links=False, classes="reply")
             self.query("#conversation-empty").remove()
             await self.log_view.mount(self._reply)
