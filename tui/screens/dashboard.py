@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timezone
+from datetime import datetime, timezone
 from functools import partial
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, ClassVar
 
@@ -52,6 +52,14 @@ ESC_WINDOW = 2.0
 
 #: Seconds between checks for expired approval timeouts.
 TIMEOUT_POLL = 0.25
+
+#: The spinner's frames, and seconds per frame, while the agent works.
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SPIN_INTERVAL = 0.125
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """`1 call`, `2 calls` (never "call(s)")."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
 
 PANE_TABS = {"tab-conversation": "conversation", "tab-tools": "tool-log", "tab-approvals": "approvals"}
 
@@ -93,6 +101,14 @@ class Dashboard(Screen):
             id="dashboard.retry_run",
             tooltip="Continue the run that stopped with an error or was interrupted",
         ),
+        # alt+digit: terminals send esc + digit, which every terminal does (ctrl+digit mostly not).
+        # Not in the footer (no room at 80 columns): the help lists them, the status line names alt+3.
+        Binding("alt+1", "focus_pane('conversation')", "Conversation", show=False, id="dashboard.pane_conversation",
+                tooltip="Go to the conversation (the prompt)"),
+        Binding("alt+2", "focus_pane('tool-log')", "Tool calls", show=False, id="dashboard.pane_tools",
+                tooltip="Go to the tool calls"),
+        Binding("alt+3", "focus_pane('approvals')", "Approvals", show=False, id="dashboard.pane_approvals",
+                tooltip="Go to the approvals (what waits for you)"),
     ]
 
     def __init__(
@@ -126,6 +142,14 @@ class Dashboard(Screen):
         self._modal_key: tuple[str, str] | None = None
         self._timeouts: set[tuple[str, str]] = set()
         self._timeout_timer: Timer | None = None
+        #: Prompts sent while the agent works, oldest first (sent one by one when it is free).
+        self._prompt_queue: list[str] = []
+        #: The prompt of the turn that is working (given back to the prompt box if it is cancelled).
+        self._turn_prompt: str | None = None
+        self._busy_since: datetime | None = None
+        self._activity = "Thinking"
+        self._spin = 0
+        self._spinner: Timer | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -209,23 +233,51 @@ class Dashboard(Screen):
         self._update_status()
 
     def _update_status(self) -> None:
-        if not self.is_mounted:
+        if not self.is_mounted or self.closing:
             return
         waiting = self.approvals.count
-        if self.is_busy and time.monotonic() - self._esc_at < ESC_WINDOW:
-            text = "● esc again cancels the turn"
-        elif self.is_busy:
-            text = "● The agent is working — esc esc cancels the turn"
-        elif waiting:
-            text = f"⏸ {waiting} waiting for you — open one from Approvals with enter"
-        else:
-            text = "Ready"
-        self.query_one("#status-line", Static).update(text)
+        self._render_status()
         self.set_class(self.is_busy, "-busy")
+        if self.is_busy and self._spinner is None:
+            self._spinner = self.set_interval(SPIN_INTERVAL, self._spin_tick)
+        elif not self.is_busy and self._spinner is not None:
+            self._spinner.stop()
+            self._spinner = None
         self.refresh_bindings()
         show_waiting = getattr(self.app, "show_waiting", None)
         if show_waiting is not None:
             show_waiting(waiting)
+
+    def status_text(self) -> str:
+        """The line under the panes: what the agent does (and for how long), or what waits for you."""
+        waiting = self.approvals.count
+        queued = f" · {plural(len(self._prompt_queue), 'prompt')} queued" if self._prompt_queue else ""
+        if self.is_busy:
+            frame = SPINNER[self._spin % len(SPINNER)]
+            if self._esc_armed:
+                return f"{frame} Press esc again to cancel the turn{queued}"
+            since = self._busy_since or utcnow()
+            elapsed = max(0, int((utcnow() - since).total_seconds()))
+            return f"{frame} {self._activity}… {elapsed}s · esc esc to cancel{queued}"
+        if waiting:
+            verb = "waits" if waiting == 1 else "wait"
+            return f"⏸ {plural(waiting, 'call')} {verb} for you: alt+3 goes to Approvals, enter opens one{queued}"
+        return f"Ready{queued}"
+
+    @property
+    def _esc_armed(self) -> bool:
+        return time.monotonic() - self._esc_at < ESC_WINDOW
+
+    def _render_status(self) -> None:
+        status = self.query_one("#status-line", Static)
+        status.update(self.status_text())
+        status.set_class(self.is_busy and self._esc_armed, "-confirm")
+
+    def _spin_tick(self) -> None:
+        if self.closing or not self.is_busy:
+            return
+        self._spin += 1
+        self._render_status()
 
     # ------------------------------------------------------------------ actions
 
@@ -250,8 +302,8 @@ class Dashboard(Screen):
             return
         now = time.monotonic()
         if now - self._esc_at > ESC_WINDOW:
+            # Asked in the status line, not a toast: it goes away by itself once the turn is cancelled.
             self._esc_at = now
-            self.notify("Press esc again to cancel the turn.", title="Cancel?", timeout=ESC_WINDOW)
             self._update_status()
             self.set_timer(ESC_WINDOW, self._update_status)
             return
@@ -259,11 +311,42 @@ class Dashboard(Screen):
         self.cancel_turn()
 
     def cancel_turn(self) -> None:
-        """Stop the streaming turn: ask the run to stop, and stop listening to it."""
+        """Stop the streaming turn: ask the run to stop, and stop listening to it.
+
+        The cancelled prompt, and any prompts queued behind it, go back into the prompt box: a cancel
+        never loses what was typed, and never sends the queue on by itself.
+        """
         if self._active_run_id is not None:
             self.agent.cancel(self._active_run_id)
         if self._worker is not None:
             self._worker.cancel()
+        self._restore_prompts()
+        self._update_status()
+
+    def _restore_prompts(self) -> None:
+        texts = ([self._turn_prompt] if self._turn_prompt else []) + self._prompt_queue
+        self._turn_prompt = None
+        self._prompt_queue = []
+        self.conversation.queued.show([])
+        if not texts:
+            return
+        prompt = self.conversation.prompt
+        typed = prompt.text.strip()
+        prompt.value = "\n\n".join(texts + ([typed] if typed else []))
+        self.show_pane("conversation")
+        prompt.focus()
+
+    def action_focus_pane(self, pane_id: str) -> None:
+        """alt+1/2/3: show a pane (its tab, when narrow) and put the focus in it."""
+        self.show_pane(pane_id)
+        if pane_id == "conversation":
+            self.conversation.prompt.focus()
+        elif pane_id == "tool-log":
+            self.tool_log.focus()
+        elif self.approvals.count:
+            self.approvals.focus_list()
+        else:
+            self.set_focus(None)  # nothing to move through; keys stay out of the hidden prompt
 
     def action_retry_run(self) -> None:
         run = self._retry_candidate
@@ -298,17 +381,40 @@ class Dashboard(Screen):
         self.submit_prompt(event.text)
 
     def submit_prompt(self, text: str) -> bool:
-        if self.is_busy:
-            self.notify("The agent is still answering: wait, or press esc twice to cancel.", severity="warning")
-            return False
+        """Send a prompt now, or queue it while the agent works. True: sent now; False: queued.
+
+        Queued prompts are sent one at a time, oldest first, whenever the agent is free: the turn
+        finished, failed, or paused with its decision dialog closed (decided, or deferred with esc).
+        """
         self.conversation.accept_prompt(text)
+        if self.is_busy or self._modal_open or self._prompt_queue:
+            self._prompt_queue.append(text)
+            self.conversation.queued.show(self._prompt_queue)
+            self._render_status()
+            self._drain_prompts()
+            return False
+        self._send_prompt(text)
+        return True
+
+    def _send_prompt(self, text: str) -> None:
         self.conversation.add_user_prompt(text)
         self._retry_candidate = None
         self._start(lambda: self.agent.arun(text, stream=True), None)
-        return True
+        self._turn_prompt = text
+
+    def _drain_prompts(self) -> None:
+        """Send the oldest queued prompt if the agent is free (see `submit_prompt`)."""
+        if not self._prompt_queue or self.is_busy or self._modal_open or self.closing:
+            return
+        text = self._prompt_queue.pop(0)
+        self.conversation.queued.show(self._prompt_queue)
+        self._send_prompt(text)
 
     def _start(self, events: Callable[[], AsyncIterator[RunEvent]], run_id: str | None) -> None:
         self._active_run_id = run_id
+        self._turn_prompt = None
+        self._busy_since = utcnow()
+        self._activity = "Thinking"
         self._worker = self._agent_turn(events)
         self._update_status()
 
@@ -348,8 +454,11 @@ class Dashboard(Screen):
             self._streamed = False
         elif isinstance(event, ContentDelta):
             self._streamed = True
+            self._set_activity("Writing")
             await conversation.write(event.text)
         elif isinstance(event, ToolCallStarted):
+            if not event.tool.is_awaiting_decision:
+                self._set_activity(f"Running {event.tool.tool_name}")
             await conversation.end_reply()
             self._streamed = False
             conversation.add_tool_call(event.run_id, event.tool)
@@ -357,6 +466,7 @@ class Dashboard(Screen):
             if not event.tool.is_awaiting_decision:
                 self.approvals.discard(event.run_id, event.tool.tool_call_id)
         elif isinstance(event, ToolCallCompleted):
+            self._set_activity("Thinking")
             log.upsert(event.run_id, event.tool)
             self.approvals.discard(event.run_id, event.tool.tool_call_id)
         elif isinstance(event, RunPaused):
@@ -384,6 +494,11 @@ class Dashboard(Screen):
             self._sync_run(event.run)
             conversation.add_note("✖ Cancelled.", kind="cancelled")
 
+    def _set_activity(self, activity: str) -> None:
+        if activity != self._activity:
+            self._activity = activity
+            self._render_status()
+
     def _sync_run(self, run: RunOutput) -> None:
         self.runs[run.run_id] = run
         for tool in run.tools:
@@ -407,7 +522,9 @@ class Dashboard(Screen):
                     self._sync_run(run)
                 self._worker = None
                 self._active_run_id = None
+                self._turn_prompt = None
             self._drain_queue()
+            self._drain_prompts()
         self._update_status()
 
     # ------------------------------------------------------------------ decisions
@@ -468,6 +585,8 @@ class Dashboard(Screen):
     def _decided(self, run_id: str, tool_call_id: str, decision: Decision | None, *, rule_confirmed: bool = False) -> None:
         self._modal_open = False
         self._modal_key = None
+        # Once this decision has had its effect (another dialog, or the run going on): a queued prompt may go.
+        self.call_after_refresh(self._drain_prompts)
         run = self.runs[run_id]
         tool = run.tool(tool_call_id)
         key = (run_id, tool_call_id)
@@ -608,20 +727,26 @@ class Dashboard(Screen):
             self.approvals.sync_run(run)
             if not self._waiting(run):
                 self._deferred = {k for k in self._deferred if k[0] != run.run_id}
-                self._continue(run)
+                self._all_decided(run)
+        self.call_after_refresh(self._drain_prompts)
 
     def _open_next(self, run: RunOutput) -> None:
         """Open the next undecided call of the run, or continue the run when none is left."""
         waiting = self._waiting(run)
         if not waiting:
             self._deferred = {k for k in self._deferred if k[0] != run.run_id}
-            self._continue(run)
+            self._all_decided(run)
             return
         for tool in waiting:
             if (run.run_id, tool.tool_call_id) not in self._deferred:
                 self._open_modal(run, tool)
                 return
         self._update_status()  # everything left was deferred: it stays in the approvals pane
+
+    def _all_decided(self, run: RunOutput) -> None:
+        """The last waiting call of the run's turn was decided: say so, and continue the run."""
+        self.notify("Every call of this turn is decided: the run continues.", title="All decided", timeout=3)
+        self._continue(run)
 
     def _continue(self, run: RunOutput) -> None:
         if self.is_busy:
@@ -664,7 +789,8 @@ class Dashboard(Screen):
                 self.conversation.add_note("▶ Every call is decided: continuing the run…")
                 self._continue(run)
             else:
-                self.conversation.add_note(f"⏸ {len(waiting)} call(s) wait for your decision.", kind="paused")
+                verb = "waits" if len(waiting) == 1 else "wait"
+                self.conversation.add_note(f"⏸ {plural(len(waiting), 'call')} {verb} for your decision.", kind="paused")
                 if self.auto_open:
                     self._open_next(run)
         elif run.status in (RunStatus.running, RunStatus.error):

@@ -26,6 +26,7 @@ from tui.agent.run import RunOutput, ToolExecution
 
 from .literal import literal, visible_controls
 from .prompt import PromptArea
+from .queued_prompts import QueuedPrompts
 
 
 class Conversation(Vertical):
@@ -64,6 +65,7 @@ class Conversation(Vertical):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="conversation-log"):
             yield Static(self._empty_text(), classes="empty-state", id="conversation-empty")
+        yield QueuedPrompts(id="queued-prompts")
         yield PromptArea(
             examples=self.examples,
             placeholder="Ask the agent… (enter sends, ctrl+j new line, ↑ recalls)",
@@ -90,6 +92,10 @@ class Conversation(Vertical):
     @property
     def prompt(self) -> PromptArea:
         return self.query_one(PromptArea)
+
+    @property
+    def queued(self) -> QueuedPrompts:
+        return self.query_one(QueuedPrompts)
 
     # ------------------------------------------------------------------ input
 

@@ -98,6 +98,10 @@ class PromptArea(TextArea):
             event.prevent_default()
             self.action_submit()
             return
+        if event.key.startswith(("alt+", "ctrl+")):
+            # alt+1 arrives as esc + "1" with the character "1": it is a key for the app (the panes),
+            # not text. Left alone here, it reaches the bindings.
+            return
         await super()._on_key(event)
 
     def action_submit(self) -> None:
