@@ -196,13 +196,14 @@ async def test_alt_digits_go_to_each_pane(size: tuple[int, int]) -> None:
 
 async def test_deciding_the_last_call_says_the_run_continues() -> None:
     app = make_app(tools=[restart_service], builtin_tools=False)
-    async with app.run_test(size=WIDE, notifications=True) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await send(pilot, 'call restart_service {"name": "web"}')
         await settle(pilot, app)
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
-        await wait_for(pilot, lambda: "Every call of this turn is decided: the run continues." in screen_text(app))
         await settle(pilot, app)
+        notes = [str(note.content) for note in app.dashboard.conversation.query(".note")]
+        assert "▶ Every call of this turn is decided: the run continues." in notes
         assert app.agent.run_response.status == "completed"
 
 

@@ -745,7 +745,8 @@ class Dashboard(Screen):
 
     def _all_decided(self, run: RunOutput) -> None:
         """The last waiting call of the run's turn was decided: say so, and continue the run."""
-        self.notify("Every call of this turn is decided: the run continues.", title="All decided", timeout=3)
+        # A note rather than a toast: it stays where the run goes on, in the order things happened.
+        self.conversation.add_note("▶ Every call of this turn is decided: the run continues.")
         self._continue(run)
 
     def _continue(self, run: RunOutput) -> None:

@@ -68,7 +68,7 @@ class Conversation(Vertical):
         yield QueuedPrompts(id="queued-prompts")
         yield PromptArea(
             examples=self.examples,
-            placeholder="Ask the agent… (enter sends, ctrl+j new line, ↑ recalls)",
+            placeholder="Ask the agent… (ctrl+j: new line, ↑: recall)",
             id="prompt",
         )
 
