@@ -339,6 +339,11 @@ class Dashboard(Screen):
     def action_focus_pane(self, pane_id: str) -> None:
         """alt+1/2/3: show a pane (its tab, when narrow) and put the focus in it."""
         self.show_pane(pane_id)
+        # Shown at once, not when the tab's message arrives: a pane hidden behind its tab cannot
+        # take the focus.
+        for pane in self.query(".pane"):
+            pane.set_class(pane.id == pane_id, "-active")
+        self.app.update_styles(self.query_one("#panes"))
         if pane_id == "conversation":
             self.conversation.prompt.focus()
         elif pane_id == "tool-log":

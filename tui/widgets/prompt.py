@@ -98,9 +98,13 @@ class PromptArea(TextArea):
             event.prevent_default()
             self.action_submit()
             return
-        if event.key.startswith(("alt+", "ctrl+")):
-            # alt+1 arrives as esc + "1" with the character "1": it is a key for the app (the panes),
-            # not text. Left alone here, it reaches the bindings.
+        if event.key.startswith("alt+") and event.character is not None:
+            # A terminal sends alt+1 as esc + "1": the key comes with the character "1", which
+            # TextArea would type. It is a key for the app (the panes): send it on without the
+            # character, so that only the bindings see it.
+            event.stop()
+            event.prevent_default()
+            self.app.simulate_key(event.key)
             return
         await super()._on_key(event)
 
