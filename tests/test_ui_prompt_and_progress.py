@@ -157,8 +157,16 @@ async def test_the_prompt_takes_several_lines(newline: str) -> None:
         assert app.dashboard.conversation.prompt.text == "line one\nline two"
 
 
+def terminal_key(app: Any, key: str) -> None:
+    """A key as a terminal delivers it: alt+t arrives as esc + "t", so with the character "t".
+
+    Pilot's own press() carries no character for alt keys, which would hide a key typed into the prompt.
+    """
+    app.post_message(events.Key(key, key.rpartition("+")[2]))
+
+
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
-async def test_alt_digits_go_to_each_pane(size: tuple[int, int]) -> None:
+async def test_alt_keys_go_to_each_pane(size: tuple[int, int]) -> None:
     app = make_app(tools=[restart_service], builtin_tools=False)
     async with app.run_test(size=size) as pilot:
         await send(pilot, 'call restart_service {"name": "web"}')
@@ -172,26 +180,19 @@ async def test_alt_digits_go_to_each_pane(size: tuple[int, int]) -> None:
             region = dashboard.query_one(f"#{pane_id}").region
             return region.width > 0 and region.height > 0
 
-        await pilot.press("alt+3")
-        await pilot.pause()
-        assert isinstance(app.focused, ApprovalsList) and visible("approvals")
-        await pilot.press("alt+2")
-        await pilot.pause()
-        assert isinstance(app.focused, ToolLog) and visible("tool-log")
-        await pilot.press("alt+1")
-        await pilot.pause()
-        assert isinstance(app.focused, PromptArea) and visible("conversation")
-        # A terminal sends alt+2 as esc + "2": the key arrives with the character "2", which must
-        # never land in the prompt (Pilot's own press() carries no character, so post it as a driver does).
-        app.post_message(events.Key("alt+2", "2"))
-        await wait_for(pilot, lambda: isinstance(app.focused, ToolLog))
-        app.post_message(events.Key("alt+1", "1"))
-        await wait_for(pilot, lambda: isinstance(app.focused, PromptArea))
-        assert dashboard.conversation.prompt.text == ""
-        if size[0] < 100:  # one pane at a time: the others are hidden behind their tabs
-            await pilot.press("alt+3")
-            await pilot.pause()
-            assert visible("approvals") and not visible("conversation")
+        for key, pane_id, kind in [
+            ("alt+a", "approvals", ApprovalsList),
+            ("alt+t", "tool-log", ToolLog),
+            ("alt+c", "conversation", PromptArea),
+            ("alt+3", "approvals", ApprovalsList),  # terminals with the kitty keyboard protocol
+            ("alt+2", "tool-log", ToolLog),
+            ("alt+1", "conversation", PromptArea),
+        ]:
+            terminal_key(app, key)
+            await wait_for(pilot, lambda: isinstance(app.focused, kind) and visible(pane_id))
+            if size[0] < 100:  # one pane at a time: the others are hidden behind their tabs
+                assert [p for p in ("conversation", "tool-log", "approvals") if visible(p)] == [pane_id]
+        assert dashboard.conversation.prompt.text == ""  # no key landed in the prompt as a letter
 
 
 async def test_deciding_the_last_call_says_the_run_continues() -> None:

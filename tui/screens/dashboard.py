@@ -101,13 +101,16 @@ class Dashboard(Screen):
             id="dashboard.retry_run",
             tooltip="Continue the run that stopped with an error or was interrupted",
         ),
-        # alt+digit: terminals send esc + digit, which every terminal does (ctrl+digit mostly not).
-        # Not in the footer (no room at 80 columns): the help lists them, the status line names alt+3.
-        Binding("alt+1", "focus_pane('conversation')", "Conversation", show=False, id="dashboard.pane_conversation",
-                tooltip="Go to the conversation (the prompt)"),
-        Binding("alt+2", "focus_pane('tool-log')", "Tool calls", show=False, id="dashboard.pane_tools",
+        # Direct keys to the panes. Terminals send alt+key as esc + key; Textual reads esc + letter as
+        # alt+letter everywhere, but esc + digit as the character macOS types for option+digit
+        # ("£" for esc 3), so alt+c/t/a work in every terminal and alt+1/2/3 only in terminals with
+        # the kitty keyboard protocol (ctrl+digit reaches almost no application).
+        # Not in the footer (no room at 80 columns): the help lists them, the status line names alt+a.
+        Binding("alt+c,alt+1", "focus_pane('conversation')", "Conversation", show=False,
+                id="dashboard.pane_conversation", tooltip="Go to the conversation (the prompt)"),
+        Binding("alt+t,alt+2", "focus_pane('tool-log')", "Tool calls", show=False, id="dashboard.pane_tools",
                 tooltip="Go to the tool calls"),
-        Binding("alt+3", "focus_pane('approvals')", "Approvals", show=False, id="dashboard.pane_approvals",
+        Binding("alt+a,alt+3", "focus_pane('approvals')", "Approvals", show=False, id="dashboard.pane_approvals",
                 tooltip="Go to the approvals (what waits for you)"),
     ]
 
@@ -261,7 +264,7 @@ class Dashboard(Screen):
             return f"{frame} {self._activity}… {elapsed}s · esc esc to cancel{queued}"
         if waiting:
             verb = "waits" if waiting == 1 else "wait"
-            return f"⏸ {plural(waiting, 'call')} {verb} for you: alt+3 goes to Approvals, enter opens one{queued}"
+            return f"⏸ {plural(waiting, 'call')} {verb} for you: alt+a goes to Approvals, enter opens one{queued}"
         return f"Ready{queued}"
 
     @property
@@ -337,7 +340,7 @@ class Dashboard(Screen):
         prompt.focus()
 
     def action_focus_pane(self, pane_id: str) -> None:
-        """alt+1/2/3: show a pane (its tab, when narrow) and put the focus in it."""
+        """alt+c/t/a (or alt+1/2/3): show a pane (its tab, when narrow) and put the focus in it."""
         self.show_pane(pane_id)
         # Shown at once, not when the tab's message arrives: a pane hidden behind its tab cannot
         # take the focus.
