@@ -119,3 +119,22 @@ async def test_quitting_with_nothing_paused_says_nothing() -> None:
         await pilot.press("enter")
         await settle(pilot, app)
         assert app.resume_hint() is None
+
+
+async def test_the_quit_hint_also_names_runs_paused_by_an_earlier_process() -> None:
+    from tui.agent.models import DemoModel
+    from tui.bootstrap import build_agent
+    from tui.config import load_settings
+
+    settings = load_settings()
+    with RunStore(settings.db) as store:
+        earlier = await build_agent(settings, store=store, model=DemoModel(delay=0)).arun(
+            "Write a file named notes.txt with 'hello'"
+        )
+    assert earlier.is_paused
+    app = make_app(db=settings.db)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot, app)
+        hint = app.resume_hint() or ""
+        assert f"hitl-tui resume {earlier.run_id}    (write_file)" in hint
+        assert hint.startswith("1 paused run waits for your decision.")

@@ -201,9 +201,22 @@ class HitlApp(App[None]):
         hint = self.resume_hint()
         self.exit(message=Text(hint) if hint else None)
 
+    #: At most this many `hitl-tui resume` lines are printed on quit.
+    RESUME_HINT_LINES: ClassVar[int] = 5
+
     def resume_hint(self) -> str | None:
-        """The commands that resume this dashboard's paused runs (printed when the app quits)."""
-        paused = [run for run in self.dashboard.runs.values() if run.status == RunStatus.paused]
+        """The commands that resume the paused runs (printed when the app quits).
+
+        This dashboard's paused runs first, then older ones from the history.
+        """
+        paused = {run.run_id: run for run in self.dashboard.runs.values() if run.status == RunStatus.paused}
+        paused_runs = getattr(self.store, "paused_runs", None)
+        if paused_runs is not None:
+            try:
+                for run in paused_runs(limit=100):
+                    paused.setdefault(run.run_id, run)
+            except Exception:  # quitting never fails on a broken history
+                pass
         if not paused:
             return None
         count = len(paused)
@@ -211,9 +224,11 @@ class HitlApp(App[None]):
             f"{count} paused run{'s' if count != 1 else ''} {'wait' if count != 1 else 'waits'} for your decision. "
             f"To go on later, run:"
         ]
-        for run in paused:
+        for run in list(paused.values())[: self.RESUME_HINT_LINES]:
             names = ", ".join(sorted({t.tool_name for t in run.pending_tools})) or "no call left: it continues"
             lines.append(f"  hitl-tui resume {run.run_id}    ({names})")
+        if count > self.RESUME_HINT_LINES:
+            lines.append(f"  … and {count - self.RESUME_HINT_LINES} more.")
         lines.append("`hitl-tui history` lists every run.")
         return "\n".join(lines)
 
