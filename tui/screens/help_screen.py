@@ -6,6 +6,7 @@ The keys are read from the bindings of the app and of every screen, modal and wi
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -37,9 +38,9 @@ is recorded (who, when, the arguments) and shown in the history.
 """
 
 
-def key_table(rows: list[KeyRow]) -> Table:
+def key_table(rows: list[KeyRow], key_width: int = 9) -> Table:
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True, min_width=9)
+    table.add_column(style="bold", min_width=key_width, max_width=key_width)
     table.add_column(ratio=1)
     for row in rows:
         table.add_row(Text(row.keys), Text(row.description))
@@ -59,12 +60,15 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         #: What the help shows (a test checks that every binding of every class is in it).
         self.groups = key_groups(self.app)
+        # One width for every group's key column, so the descriptions line up down the whole help.
+        # (A few long ones, like the prompt's three new-line keys, wrap instead of widening every group.)
+        key_width = min(14, max((cell_len(row.keys) for group in self.groups for row in group.rows), default=9))
         with Vertical(id="help-dialog"):
             with VerticalScroll(id="help-body"):
                 yield Static("Keys", classes="help-heading")
                 for group in self.groups:
                     yield Static(group.title, classes="help-group-title")
-                    yield Static(key_table(group.rows), classes="help-keys")
+                    yield Static(key_table(group.rows, key_width), classes="help-keys")
                 yield Static("How decisions work", classes="help-heading")
                 yield Static(HOW_DECISIONS_WORK, classes="help-text", markup=False)
         yield Footer()
