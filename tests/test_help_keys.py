@@ -36,6 +36,12 @@ def project_bindings() -> list[tuple[type, Binding]]:
     return out
 
 
+def continuation(lines: list[str], i: int, descriptions: set[str]) -> str:
+    if i >= len(lines) or any(text in lines[i] for text in descriptions):
+        return ""
+    return lines[i]
+
+
 async def test_every_binding_of_every_screen_and_widget_is_in_the_help() -> None:
     bindings = project_bindings()
     assert len({cls for cls, _ in bindings}) >= 10  # the app, the dashboard, the modals, the panes…
@@ -46,13 +52,15 @@ async def test_every_binding_of_every_screen_and_widget_is_in_the_help() -> None
         await settle(pilot, app)
         assert isinstance(app.screen, HelpScreen)
         lines = screen_text(app).splitlines()
+        descriptions = {b.tooltip or b.description for _, b in bindings} - {""}
         missing = []
         for cls, binding in bindings:
             text = binding.tooltip or binding.description
             assert text, f"{cls.__name__}: the key {binding.key!r} has no description, so help cannot explain it"
-            # The keys of a row: left of its description, plus the next line (long key lists wrap).
+            # The keys of a row: left of its description, plus the next line if it only continues
+            # the keys (a long key list wraps; the next row would have a description of its own).
             keys_shown = [
-                line.split(text)[0] + " " + (lines[i + 1] if i + 1 < len(lines) else "")
+                line.split(text)[0] + " " + (continuation(lines, i + 1, descriptions))
                 for i, line in enumerate(lines)
                 if text in line
             ]
