@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from chatserver import ChatServer, call, closed_port, fault, text, tools
-from ui_support import WIDE, make_app, screen_text, settle, type_text
+from ui_support import WIDE, make_app, screen_text, settle, type_text, wait_for
 
 from tui.agent import tool
 from tui.agent.models import DemoModel, OpenAIChat
@@ -26,9 +26,8 @@ async def test_esc_twice_cancels_a_streaming_turn_and_the_app_stays_usable() -> 
     async with app.run_test(size=WIDE) as pilot:
         await type_text(pilot, "hi")
         await pilot.press("enter")
-        await pilot.pause(0.3)
         dashboard = app.dashboard
-        assert dashboard.is_busy
+        await wait_for(pilot, lambda: dashboard.is_busy and "Writing…" in dashboard.status_text())  # mid-stream
         await pilot.press("tab")  # keys still work while it streams
         assert isinstance(app.focused, ToolLog)
         await pilot.press("escape")
