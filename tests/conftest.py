@@ -20,6 +20,15 @@ from chatserver import ChatServer  # noqa: E402
 MODES = ["json", "sse"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The test process tunes its GC as `hitl-tui` does (process-wide, at the entry point): the
+    dashboards under test then run as they run for users. (The app used to do this in on_mount,
+    for every process that embedded it.)"""
+    from tui.cli import tune_gc
+
+    tune_gc()
+
+
 @pytest.fixture
 def chat_server() -> Iterator[ChatServer]:
     """A running chat-completions server with an empty script (add replies with `.add(...)`)."""

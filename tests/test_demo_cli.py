@@ -1,4 +1,4 @@
-"""`python -m tui.agent.demo` end to end in a subprocess, answers piped on stdin; and pprint_run_response."""
+"""`hitl-tui demo` (`python -m tui demo`) end to end in a subprocess, answers piped on stdin; and pprint_run_response."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def run_demo(tmp_path: Path, answers: str, *args: str, hn_url: str | None = None
         PYTHONIOENCODING="utf-8",
     )
     return subprocess.run(
-        [sys.executable, "-m", "tui.agent.demo", *args],
+        [sys.executable, "-m", "tui", "demo", *args],
         input=answers,
         capture_output=True,
         text=True,
@@ -118,7 +118,7 @@ def test_an_external_tool_takes_the_pasted_output(tmp_path: Path) -> None:
 
 def test_the_demo_and_pprint_import_neither_textual_nor_rich_up_front() -> None:
     code = (
-        "import sys, tui.agent.demo, tui.agent.pprint, tui.toolbox; "
+        "import sys, tui.cli.demo, tui.agent.pprint, tui.toolbox; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')); "
         "print(bad); sys.exit(1 if bad else 0)"
     )

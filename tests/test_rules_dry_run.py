@@ -8,7 +8,7 @@ from tui.agent import Agent, tool
 from tui.agent.models import DemoModel
 from tui.agent.rules import dry_run, parse_rules
 from tui.cli import main
-from tui.rules_cli import history_calls
+from tui.store.history_calls import history_calls
 from tui.store import RunStore
 
 

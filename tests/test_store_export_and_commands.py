@@ -10,7 +10,7 @@ from durability_agent import PUBLISH, make_agent
 
 from tui.agent import RunOutput, RunStatus
 from tui.store import RunStore
-from tui.store.commands import export_command, history_command
+from tui.cli.history import export_command, history_command
 from tui.store.export import export_json, export_markdown, export_session_json, export_session_markdown
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 def test_the_store_imports_neither_textual_nor_rich(tmp_path: Path) -> None:
     code = (
         "import sys\n"
-        "import tui.store, tui.store.export, tui.store.commands\n"
+        "import tui.store, tui.store.export, tui.cli.history\n"
         "from tui.store import RunStore\n"
         "from tui.agent import RunOutput\n"
         "s = RunStore(sys.argv[1]); r = RunOutput(input='x'); s.save_run(r)\n"
-        "tui.store.export.export_markdown(s, r.run_id); tui.store.commands.history_command(s)\n"
+        "tui.store.export.export_markdown(s, r.run_id); tui.cli.history.history_command(s)\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "print('BAD:' + ','.join(bad))\n"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -72,9 +73,15 @@ def rich_run() -> RunOutput:
     return run
 
 
-def stored_state(db: Path, run_id: str) -> str:
+def stored_state(db: Path, run_id: str) -> dict:
+    """The run as stored: its header, one row per message and one row per call (schema v3)."""
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT state FROM run_states WHERE run_id = ?", (run_id,)).fetchone()[0]
+        state = json.loads(conn.execute("SELECT state FROM run_states WHERE run_id = ?", (run_id,)).fetchone()[0])
+        state["messages"] = [json.loads(m) for (m,) in conn.execute(
+            "SELECT message FROM run_messages WHERE run_id = ? ORDER BY position", (run_id,))]
+        state["tools"] = [json.loads(t) for (t,) in conn.execute(
+            "SELECT state FROM tool_executions WHERE run_id = ? ORDER BY position", (run_id,))]
+    return state
 
 
 def test_a_saved_run_loads_back_identical_and_saves_again_to_the_same_json(tmp_path: Path) -> None:
@@ -87,7 +94,7 @@ def test_a_saved_run_loads_back_identical_and_saves_again_to_the_same_json(tmp_p
     loaded = RunStore(db).load_run(run.run_id)
     assert loaded is not None
     assert loaded.model_dump_json() == run.model_dump_json()
-    assert first == run.model_dump_json()
+    assert first == json.loads(run.model_dump_json())
 
     RunStore(db).save_run(loaded)
     assert stored_state(db, run.run_id) == first

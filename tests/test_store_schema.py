@@ -62,7 +62,7 @@ def test_a_version_1_database_is_upgraded_without_losing_a_row(tmp_path: Path) -
     runs = build_v1_database(db)
 
     store = RunStore(db)
-    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.schema_version == SCHEMA_VERSION == 3
     assert store.count_runs() == 2
 
     loaded = store.load_run("run_v1_paused")
@@ -86,7 +86,7 @@ def test_a_version_1_database_is_upgraded_without_losing_a_row(tmp_path: Path) -
     store.record_decision(loaded, loaded.tools[1], "approved")
     assert len(store.ledger("run_v1_paused")) == 2
     again = RunStore(db)
-    assert again.schema_version == 2 and again.count_runs() == 2 and again.recovered == []
+    assert again.schema_version == 3 and again.count_runs() == 2 and again.recovered == []
 
 
 def test_a_database_from_a_newer_version_is_refused_with_a_clear_message(tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_a_database_from_a_newer_version_is_refused_with_a_clear_message(tmp_pat
     RunStore(db).close()
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA user_version = 99")
-    with pytest.raises(StoreError, match=r"newer hitl-tui \(schema version 99; this version knows up to 2\)"):
+    with pytest.raises(StoreError, match=r"newer hitl-tui \(schema version 99; this version knows up to 3\)"):
         RunStore(db)
 
 

@@ -11,7 +11,7 @@ import pytest
 from tui.agent import Agent, RunStatus, tool
 from tui.agent.models import DemoModel
 from tui.store import REDACTED, Redactor, RunStore
-from tui.store.commands import export_command
+from tui.cli.history import export_command
 from tui.store.export import export_json, export_markdown
 
 PASSWORD = "hunter2-correct-horse"

@@ -1,12 +1,15 @@
 """HitlApp: the dashboard application. Wiring (settings, store, agent), global keys, command palette.
 
-`HitlApp()` with no arguments is the default dashboard: it loads the settings, opens the history
-database and builds the agent from them. Tests and embedders pass their own `agent` (and `store`).
+`HitlApp()` with no arguments is the default dashboard: it loads the settings and asks the factory
+(`tui.bootstrap.build_app_parts`) for the store and the agent; `hitl-tui` passes its settings,
+tool specs and store the same way. Tests and embedders pass their own `agent` (and `store`).
+Process-wide settings (GC thresholds) belong to the entry point (`tui.cli`), not to an App that
+may be embedded.
 """
 
 from __future__ import annotations
 
-import gc
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from rich.text import Text
@@ -15,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 
 from tui.agent.run import RunStatus
-from tui.bootstrap import build_agent
+from tui.bootstrap import build_app_parts
 from tui.config import Settings, load_settings
 from tui.paths import stylesheet
 from tui.screens.dashboard import Dashboard
@@ -63,48 +66,47 @@ class HitlApp(App[None]):
         resume_run_id: str | None = None,
         force_demo: bool = False,
         deterministic: bool = False,
+        settings_file: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings if settings is not None else load_settings()
         self.deterministic = deterministic
         self.resume_run_id = resume_run_id
         self.auto_open = self.settings.auto_open_modals
+        #: Where a theme the user picks is saved (None: not saved; `hitl-tui` passes the config file).
+        self.settings_file = settings_file
         self._store_problem: str | None = None
         if agent is not None:
             self.agent = agent
             self.store = store if store is not None else agent.store
         else:
-            self.store = store if store is not None else self._open_store()
-            model = None
-            if force_demo:
-                from tui.agent.models import DemoModel
-
-                model = DemoModel(delay=self.settings.demo_delay)
-            self.agent = build_agent(
-                self.settings, tool_specs=tool_specs, builtin_tools=builtin_tools, store=self.store, model=model
+            # Construction lives in the factory; the app only wires what it is given.
+            parts = build_app_parts(
+                self.settings, store=store, tool_specs=tool_specs, builtin_tools=builtin_tools, force_demo=force_demo
             )
+            self.agent, self.store, self._store_problem = parts.agent, parts.store, parts.store_problem
         if self.agent.store is None and self.store is not None:
             self.agent.store = self.store
         from tui.agent.models import DemoModel
 
         self.is_demo = isinstance(self.agent.model, DemoModel)
+        if self.settings.approver:
+            self.agent.approver = self.settings.approver  # who decides in this dashboard (audit)
+        if self.settings.webhook_url:
+            from tui.agent.notify import Webhook
+
+            self.agent.on_pause.append(Webhook(self.settings.webhook_url, store=self.store))
         self.dashboard = Dashboard(
             self.agent,
             auto_open=self.auto_open,
             bell=self.settings.bell,
             deterministic=deterministic,
             is_demo=self.is_demo,
+            approver=self.settings.approver,
+            inbox_poll=self.settings.inbox_poll,
+            desktop_notifications=self.settings.desktop_notifications,
             id="dashboard",
         )
-
-    def _open_store(self) -> Any:
-        try:
-            from tui.store import RunStore
-
-            return RunStore(self.settings.db)
-        except Exception as exc:  # the app still runs; the user is told history is off
-            self._store_problem = f"History is off: {exc}"
-            return None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -112,16 +114,15 @@ class HitlApp(App[None]):
         return self.dashboard
 
     def on_mount(self) -> None:
-        # Streaming allocates many short-lived objects: collect young ones less often (measured in
-        # tests/benchmarks/bench_streaming.py: about +80% tokens/s, and shorter key-latency spikes).
-        gen0, gen1, gen2 = gc.get_threshold()
-        gc.set_threshold(max(gen0, 50_000), max(gen1, 50), max(gen2, 100))
         self.sub_title = describe_model(self.agent.model)
         if self.settings.theme and self.settings.theme != self.theme:
             if self.settings.theme in self.available_themes:
                 self.theme = self.settings.theme
             else:
                 self.notify(f"Unknown theme {self.settings.theme!r}; using {self.theme}.", severity="warning", markup=False)
+        if self.settings.keymap:
+            # The user's keys for binding ids (`[keymap]` in config.toml), as Posting does.
+            self.set_keymap(self.settings.keymap)
         if self._store_problem:
             self.notify(self._store_problem, severity="error", markup=False, timeout=10)
         rules_error = getattr(self.agent.policy, "error", None)
@@ -152,14 +153,30 @@ class HitlApp(App[None]):
             waiting = sum(len(r.pending_tools) for r in runs)
             runs_text = f"{count} paused run{'s' if count != 1 else ''}"
             calls_text = f"{waiting} call{'s' if waiting != 1 else ''}"
+            where = (
+                "They are in Approvals (tab to it, enter decides); press h for the history."  # the inbox lists every process's calls
+                if callable(getattr(self.store, "pending_requests", None))
+                else "Press h (outside the prompt: tab first) or ctrl+p → History to resume "
+                f"{'them' if count != 1 else 'it'}."
+            )
             self.notify(
-                f"{runs_text} ({calls_text}) {'wait' if count != 1 else 'waits'} for your decision. "
-                "Press h (outside the prompt: tab first) or ctrl+p → History to resume "
-                f"{'them' if count != 1 else 'it'}.",
+                f"{runs_text} ({calls_text}) {'wait' if count != 1 else 'waits'} for your decision. " + where,
                 title="Paused runs",
                 timeout=12,
                 markup=False,
             )
+
+    def watch_theme(self, theme: str) -> None:
+        """Remember a theme the user picks (command palette → theme) in the config file."""
+        if self.settings_file is None or theme == self.settings.theme:
+            return
+        self.settings.theme = theme
+        from tui.config import save_setting
+
+        try:
+            save_setting("theme", theme, path=self.settings_file)
+        except (OSError, ValueError) as exc:
+            self.notify(f"Could not save the theme in {self.settings_file}: {exc}", severity="warning", markup=False)
 
     # ------------------------------------------------------------------ waiting state
 

@@ -3,17 +3,27 @@
 The config file is `config.toml` in the platform config dir (`hitl-tui config-path` prints it);
 `HITL_TUI_CONFIG` points at another file. Every setting can be overridden by an environment
 variable named `HITL_TUI_<SETTING>` (upper case), e.g. `HITL_TUI_DB=/tmp/runs.db`.
+
+The layering is pydantic-settings' (init arguments < env < TOML, ordered by
+`settings_customise_sources`); this module adds the messages that name the file or variable at
+fault, and `save_setting`, which writes one setting back (the chosen theme) without losing the
+file's comments.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from tui.toolbox.settings import ToolboxSettings, UserPath
 
 APP_NAME = "hitl-tui"
 ENV_PREFIX = "HITL_TUI_"
@@ -31,7 +41,9 @@ class ConfigError(Exception):
     """The config file or an environment variable is invalid; the message says which and why."""
 
 
-class Settings(BaseModel):
+class Settings(ToolboxSettings):
+    """Every setting. The built-in tools' part (hn_base_url, workspace, outbox, smtp_*) is inherited."""
+
     # --- model
     model: str | None = Field(None, description="Model id for an OpenAI-compatible API (default: gpt-4o-mini when an API is configured).")
     base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible API (else OPENAI_BASE_URL).")
@@ -41,22 +53,23 @@ class Settings(BaseModel):
     demo_delay: float = Field(0.02, description="Seconds between words streamed by the offline demo model.")
     instructions: str | None = Field(None, description="System instructions for the agent.")
     # --- storage
-    db: Path = Field(default_factory=lambda: data_dir() / "runs.db", description="SQLite history database.")
-    rules: Path = Field(default_factory=lambda: config_dir() / "rules.toml", description="Approval rules file.")
-    # --- built-in tools
-    hn_base_url: str = Field("https://hacker-news.firebaseio.com/v0", description="Hacker News API base URL.")
-    workspace: Path = Field(default_factory=lambda: data_dir() / "workspace", description="Folder the file tools may write in.")
-    outbox: Path = Field(default_factory=lambda: data_dir() / "outbox.mbox", description="Local mbox the email tool delivers to.")
-    smtp_host: str | None = Field(None, description="Send email through this SMTP server instead of the local outbox.")
-    smtp_port: int = 587
-    smtp_user: str | None = None
-    smtp_password_env: str = Field("HITL_TUI_SMTP_PASSWORD", description="Environment variable holding the SMTP password.")
-    smtp_from: str = "hitl-tui@localhost"
-    smtp_starttls: bool = True
+    db: UserPath = Field(default_factory=lambda: data_dir() / "runs.db", description="SQLite history database.")
+    rules: UserPath = Field(default_factory=lambda: config_dir() / "rules.toml", description="Approval rules file.")
     # --- UI
     theme: str = "textual-dark"
     auto_open_modals: bool = True
     bell: bool = True
+    keymap: dict[str, str] = Field(
+        default_factory=dict,
+        description="Binding id -> keys, e.g. {'app.history' = 'f3'}; applied with App.set_keymap.",
+    )
+    # --- approvals inbox (issue 10)
+    approver: str | None = Field(None, description="Name recorded with every decision made in the dashboard (default: user@host).")
+    webhook_url: str | None = Field(None, description="POST a JSON notice here when a call starts waiting (ntfy, chat tools); never blocks a run.")
+    desktop_notifications: Literal["auto", "osc9", "osc777", "off"] = Field(
+        "auto", description="Desktop notification when a call starts waiting: auto-detect the terminal, force OSC 9 / OSC 777, or off."
+    )
+    inbox_poll: float = Field(0.5, description="Seconds between the dashboard's looks at the store for other processes' pending calls.")
 
     @property
     def api_key(self) -> str | None:
@@ -77,34 +90,91 @@ def config_path() -> Path:
     return Path(override).expanduser() if override else config_dir() / "config.toml"
 
 
-def _env_overrides() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in Settings.model_fields:
-        value = os.environ.get(ENV_PREFIX + name.upper())
-        if value is not None and value != "":
-            out[name] = value
-    return out
+#: The TOML file the layered settings read (set by load_settings for the duration of one load).
+_toml_file: ContextVar[Path | None] = ContextVar("hitl_tui_toml_file", default=None)
+
+
+class _LayeredSettings(BaseSettings, Settings):
+    """Settings read from every source; `load_settings` turns it into a plain Settings."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="forbid")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First wins: CLI flags (passed as init arguments) > HITL_TUI_* variables > the TOML file.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_toml_file.get()))
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _culprit(name: str, cli: dict[str, Any], path: Path) -> str:
+    """Which source gave the value of `name`, in the user's words."""
+    if name in cli:
+        return _flag(name)
+    if os.environ.get(ENV_PREFIX + name.upper()):
+        return ENV_PREFIX + name.upper()
+    return str(path)
 
 
 def load_settings(cli: dict[str, Any] | None = None, *, path: Path | None = None) -> Settings:
-    """Merge every source. Raises ConfigError naming the file or variable that is wrong."""
+    """Merge every source. Raises ConfigError naming the file, variable or flag that is wrong."""
     path = path or config_path()
-    data: dict[str, Any] = {}
+    given = {k: v for k, v in (cli or {}).items() if v is not None}
     if path.exists():
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            # Read once here for a clear message; pydantic-settings reads it again (it is small).
+            tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: {exc}") from exc
-        unknown = sorted(set(data) - set(Settings.model_fields))
-        if unknown:
-            raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}")
-    data.update(_env_overrides())
-    data.update({k: v for k, v in (cli or {}).items() if v is not None})
+    token = _toml_file.set(path if path.exists() else None)
     try:
-        settings = Settings.model_validate(data)
+        layered = _LayeredSettings(**given)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid settings ({problems})") from exc
-    for p in ("db", "rules", "workspace", "outbox"):
-        setattr(settings, p, Path(getattr(settings, p)).expanduser())
-    return settings
+        unknown = sorted(str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden")
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}") from None
+        problems = "; ".join(
+            f"{_culprit(str(e['loc'][0]), given, path)}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings ({problems})") from None
+    finally:
+        _toml_file.reset(token)
+    return Settings.model_validate(dict(layered))
+
+
+def save_setting(name: str, value: Any, *, path: Path | None = None) -> Path:
+    """Write one setting into the config file, keeping its other settings and comments.
+
+    The file is replaced atomically (a temporary file in the same folder, then a rename), so a
+    crash never leaves half a file, and it is private to the user (0600): it may name servers
+    and accounts.
+    """
+    import tomlkit  # only when a setting is saved: it stays off the start-up path
+
+    if name not in Settings.model_fields:
+        raise ValueError(f"unknown setting {name!r}")
+    path = path or config_path()
+    document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    document[name] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(tomlkit.dumps(document))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

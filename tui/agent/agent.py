@@ -9,14 +9,27 @@ Safety rules enforced here (see DESIGN.md "Semantics"):
   undecided calls pauses again on exactly those calls;
 - the model gets every result of a turn together, once every gated call of the turn is decided;
 - every state change is persisted before the next step.
+
+Who owns a run (DESIGN.md "Who owns a run"): with a store, the store is the authority and this
+object's runs are views of it. A continue first records the decisions made on the object it was
+given, then starts from the stored state; every save is checked against the stored version; a call
+is claimed in the store before it runs. Store calls run in a worker thread (`asyncio.to_thread`),
+one after the other, so a UI sharing the event loop is never blocked by them, and each state is on
+disk before the next step.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+from enum import Enum
 from typing import Any, AsyncIterator, Iterator, Protocol, Sequence
 
+from .bounds import bound_value, clean_text
+from .conflicts import RunConflict, RunHolder
+from .decisions import default_approver
 from .events import (
     ContentDelta,
     RunCancelled,
@@ -29,22 +42,43 @@ from .events import (
     ToolCallCompleted,
     ToolCallStarted,
 )
-from .models.base import Model, ModelError, ModelResponse
+from .models.base import Model, ModelError, ModelResponse, ServedModel
 from .policy import Policy
 from .run import Message, RunOutput, RunStatus, ToolExecution, new_id, to_text, utcnow
 from .tools import Function, ToolError, as_function
 
 
 class RunStoreProtocol(Protocol):
-    """What the agent needs from a store (`tui.store.RunStore` implements it)."""
+    """What the agent needs from a store (`tui.store.RunStore` implements it).
 
-    def save_run(self, run: RunOutput) -> None: ...
+    The store is the authority over run state: `save_run` is refused (a `RunConflict`) when the
+    run's stored version is not the copy's `store_version`, and refuses `claim`ed calls that are
+    not pending any more; `record_decisions` keeps the first decision on each call.
+    """
 
-    def load_run(self, run_id: str) -> RunOutput | None: ...
+    def save_run(self, run: RunOutput, *, claim: Sequence[str] = ()) -> int: ...
 
-    def record_decision(self, run: RunOutput, tool: ToolExecution, decision: str) -> None: ...
+    def load_run(self, run_id: str, *, exact: bool = False, apply_decisions: bool = True) -> RunOutput | None: ...
+
+    def record_decision(self, run: RunOutput, tool: ToolExecution, decision: str) -> bool: ...
+
+    def record_decisions(
+        self, run: RunOutput, tools: Sequence[ToolExecution], *, approver: str | None = None, strict: bool = False
+    ) -> list[Any]: ...
+
+    def apply_decisions(self, run: RunOutput) -> list[str]: ...
+
+    def run_holder(self, run_id: str) -> RunHolder | None: ...
+
+    def recover_run(self, run_id: str, *, gone_at: int | None = None) -> bool: ...
 
     def session_runs(self, session_id: str) -> list[RunOutput]: ...
+
+
+#: Runs being driven by an Agent of this process (any Agent): a stored run `running` under this
+#: process's pid that is not in here was left behind by a run that stopped without saving its end
+#: (e.g. the store failed); it is recovered like one whose process died.
+_DRIVING: set[str] = set()
 
 
 class StoreFailure(RuntimeError):
@@ -52,7 +86,14 @@ class StoreFailure(RuntimeError):
 
 
 def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(args, default=lambda o: getattr(o, "value", str(o))))
+    return json.loads(json.dumps(args, default=lambda o: o.value if isinstance(o, Enum) else str(o)))
+
+
+def _served_at(model: Model) -> str | None:
+    """Where the model is served, for the run's record (which must never stop the run itself)."""
+    if isinstance(model, ServedModel) and model.base_url is not None:
+        return str(model.base_url)
+    return None
 
 
 def _dumps(args: dict[str, Any]) -> str:
@@ -72,6 +113,8 @@ def parse_arguments(raw: str | None) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"the arguments are not valid JSON ({exc.msg} at position {exc.pos}): {text[:200]!r}") from None
+    except RecursionError:  # thousands of levels: deeper than the JSON parser goes
+        raise ValueError(f"the arguments are nested too deeply to read: {text[:200]!r}") from None
     if isinstance(value, str):  # some servers double-encode
         try:
             value = json.loads(value)
@@ -121,6 +164,7 @@ class Agent:
         name: str | None = None,
         session_id: str | None = None,
         max_turns: int = 20,
+        approver: str | None = None,
     ) -> None:
         if model is None:
             from .models import default_model
@@ -133,15 +177,19 @@ class Agent:
             if f.name in self.functions:
                 raise ValueError(f"two tools are named {f.name!r}; tool names must be unique")
             self.functions[f.name] = f
-        if isinstance(instructions, (list, tuple)):
-            instructions = "\n".join(instructions)
-        self.instructions = instructions
+        self.instructions: str | None = (
+            instructions if instructions is None or isinstance(instructions, str) else "\n".join(instructions)
+        )
         self.markdown = markdown
         self.store = store
         self.policy = policy if policy is not None else Policy()
         self.name = name
         self.session_id = session_id or new_id("ses_")
         self.max_turns = max_turns
+        #: How the tools were named on the command line (`--tools` specs); recorded in each run.
+        self.tool_specs: list[str] = []
+        #: Who this agent's people are in the ledger (`user@host` unless told otherwise).
+        self.approver = approver or default_approver()
         #: The latest run (Agno compatibility: `agent.run_response`, `agent.is_paused`).
         self.run_response: RunOutput | None = None
         self._runs: dict[str, RunOutput] = {}
@@ -150,6 +198,13 @@ class Agent:
         self._sessions_loaded: set[str] = set()
         self._active: set[str] = set()
         self._cancel_requested: set[str] = set()
+        #: Per run: calls whose decision came from a record this runtime did not validate first.
+        self._from_records: dict[str, set[str]] = {}
+        #: Decisions the runtime made (policy, timeouts) not yet written, per run: written in one go.
+        self._unrecorded: dict[str, dict[str, ToolExecution]] = {}
+        #: Called with (run, waiting calls) whenever a run pauses (webhooks, desktop notices);
+        #: a hook's failure is logged and never touches the run (see tui/agent/notify.py).
+        self.on_pause: list[Any] = []
 
     # ------------------------------------------------------------------ public API
 
@@ -172,7 +227,9 @@ class Agent:
         run = RunOutput(
             session_id=session_id or self.session_id,
             agent_name=self.name,
-            model=getattr(self.model, "id", None),
+            model=self.model.id,
+            base_url=_served_at(self.model),
+            tool_specs=list(self.tool_specs),
             input=prompt,
         )
         run.messages.append(Message(role="user", content=prompt))
@@ -192,6 +249,15 @@ class Agent:
 
         With no argument it continues the agent's latest run. With `run_id` it loads the run from
         memory or the store, so a run paused by another process can be finished here.
+
+        With a store, the continue starts from the stored state, whatever object is passed: the
+        decisions made on that object (`tool.confirmed = True`, `confirm()`, `field.value = ...`,
+        `reject()`, `set_result()`) for calls still pending in the store are recorded first (the
+        first decision on a call wins, wherever it was made), then the object is brought up to the
+        stored state in place and the run goes on from there. A stale copy of a run that finished
+        elsewhere executes nothing: the object is updated to the stored (finished) run and
+        returned, and the stream yields only its final event. A run that another live process is
+        running raises `RunConflict` (nothing is executed here).
         """
         run = self._resolve_run(run_response, run_id)
         if updated_tools:
@@ -228,21 +294,52 @@ class Agent:
         if rid:
             self._cancel_requested.add(rid)
 
-    def get_run(self, run_id: str) -> RunOutput | None:
-        if run_id in self._runs:
-            return self._runs[run_id]
+    async def wait_for_decisions(self, run: RunOutput | None = None, timeout: float | None = None, **kwargs: Any) -> RunOutput:
+        """Wait until every pending call of `run` is decided in the store, by anyone (tui/agent/waiting.py)."""
+        from .waiting import wait_for_decisions
+
+        return await wait_for_decisions(self, run, timeout, **kwargs)
+
+    def get_run(self, run_id: str, *, refresh: bool = False) -> RunOutput | None:
+        """The run, from memory or the store. `refresh=True` brings it up to the stored state (in
+        place, so references to it stay valid): the way to reload after a `RunConflict`."""
+        known = self._runs.get(run_id)
+        if known is not None and not (refresh and self.store is not None):
+            return known
         if self.store is not None:
-            run = self.store.load_run(run_id)
+            run = self.store.load_run(run_id, exact=True)
             if run is not None:
+                if known is not None:
+                    self._adopt(known, run)
+                    run = known
                 self.bind_tools(run)
                 # Decisions made on this object must be the ones a later continue sees.
                 self._index(run)
             return run
         return None
 
-    def save_decisions(self, run: RunOutput) -> None:
-        """Persist decisions made so far, before the run continues (so a crash cannot lose them)."""
-        self._persist(run)
+    def save_decisions(self, run: RunOutput, tools: Sequence[ToolExecution] | None = None) -> None:
+        """Record the decisions made on `tools` (default: every decided call still pending) in the
+        store, before the run continues, so a crash cannot lose them.
+
+        The first decision on a call wins: if someone else decided one of these calls first, their
+        decision is applied to this object and `AlreadyDecided` (a `DecisionConflict`) says who and
+        when; the other decisions are recorded all the same.
+        """
+        run.touch()
+        if self.store is None:
+            return
+        decided = self._decided_locally(run, tools)
+        if not decided:
+            return
+        try:
+            self.store.record_decisions(run, decided, approver=self.approver, strict=True)
+        except Exception:
+            try:
+                self.store.apply_decisions(run)  # show what the store holds
+            except Exception:
+                pass
+            raise
 
     def validate_edit(self, tool: ToolExecution, args: dict[str, Any]) -> dict[str, Any]:
         """Check edited arguments against the tool's schema; raises ValueError with the problems."""
@@ -281,22 +378,156 @@ class Agent:
             pass
         return run
 
-    def _persist(self, run: RunOutput) -> None:
+    def _persist(self, run: RunOutput, claim: Sequence[str] = ()) -> None:
         run.touch()
         if self.store is None:
             return
         try:
-            self.store.save_run(run)
+            self._flush_ledger(run)
+            self.store.save_run(run, claim=claim)
+        except (RunConflict, StoreFailure):
+            raise  # another holder has the run: the caller reloads, nothing is overwritten
         except Exception as exc:  # a store error must never pass silently
             raise StoreFailure(f"could not save run {run.run_id} to the history database: {exc}") from exc
 
+    async def _apersist(self, run: RunOutput, claim: Sequence[str] = ()) -> None:
+        """`_persist` in a worker thread: the event loop (and a UI on it) keeps running meanwhile."""
+        if self.store is None:
+            run.touch()
+            return
+        await asyncio.to_thread(self._persist, run, claim)
+
     def _ledger(self, run: RunOutput, tool: ToolExecution, decision: str) -> None:
+        """Note a decision the runtime made; it is recorded with the next save, in one transaction."""
+        if self.store is None:
+            return
+        self._unrecorded.setdefault(run.run_id, {})[tool.tool_call_id] = tool
+
+    def _flush_ledger(self, run: RunOutput) -> None:
+        queue = self._unrecorded.pop(run.run_id, None)
+        if not queue or self.store is None:
+            return
+        try:
+            self.store.record_decisions(run, list(queue.values()), approver=self.approver)
+        except Exception as exc:
+            raise StoreFailure(f"could not record the decisions on {run.run_id}: {exc}") from exc
+
+    # ------------------------------------------------------------------ the store is the authority
+
+    def _decided_locally(self, run: RunOutput, tools: Sequence[ToolExecution] | None = None) -> list[ToolExecution]:
+        """Gated calls still pending that carry a decision made on this object, which the runtime
+        would accept (invalid edits or form values stay here, to be reported, not recorded)."""
+        out = []
+        for t in run.tools if tools is None else tools:
+            if t.status != "pending" or not t.is_gated or t.is_awaiting_decision:
+                continue
+            if t.requires_confirmation and t.confirmed is None:
+                continue
+            if t.decided_by is None:
+                t.decided_by = "user"
+            if t.decided_at is None:
+                t.decided_at = utcnow()
+            if t.approver is None:
+                t.approver = self.approver
+            if run._display_copy and t.was_edited:
+                continue  # edited on a redacted view: it would run "[REDACTED]"; not recorded
+            fn = self.functions.get(t.tool_name)
+            if fn is not None and t.requires_confirmation and t.confirmed and t.was_edited:
+                try:
+                    fn.validate_args(t.tool_args)
+                except ValueError:
+                    continue
+            if fn is not None and t.requires_user_input and t.confirmed is not False:
+                self._bind_field_types(t, fn)
+                try:
+                    for f in t.user_input_schema or []:
+                        f.coerce(f.value)
+                except ValueError:
+                    continue
+            out.append(t)
+        return out
+
+    def _take_from_store(self, run: RunOutput) -> bool:
+        """Record this object's decisions, then bring it up to the stored state. Runs in a thread.
+
+        Returns True when the stored run is finished although this copy was not (a stale copy of
+        a run finished elsewhere: nothing is to be executed). Raises RunConflict when a live
+        process is running the run.
+        """
+        store = self.store
+        assert store is not None
+        holder = store.run_holder(run.run_id)
+        if holder is None:
+            return False  # never stored: the first save inserts it
+        decided = self._decided_locally(run)
+        if decided:
+            store.record_decisions(run, decided, approver=self.approver)
+        checked_here = {t.tool_call_id for t in decided}
+        status, version, who, alive = holder[:4]
+        if alive and holder.pid == os.getpid() and holder.host == socket.gethostname() and run.run_id not in _DRIVING:
+            alive = False  # left `running` by this process, and nobody here drives it any more
+        if status == RunStatus.running.value and run.run_id not in self._active:
+            if alive:
+                raise RunConflict(
+                    f"run {run.run_id} is being run by {who} (version {version}): nothing was executed here. "
+                    f"Wait for it to pause or finish, then reload it with agent.get_run({run.run_id!r}, refresh=True)",
+                    run_id=run.run_id, stored_status=status, stored_version=version,
+                    your_version=run.store_version, holder=who,
+                )
+            store.recover_run(run.run_id, gone_at=version)  # its holder is gone: settle it (interrupted calls are reported)
+            holder = store.run_holder(run.run_id)
+            assert holder is not None
+            version = holder[1]
+        was_finished = run.is_finished
+        if run.store_version != version or run._display_copy:  # a redacted display copy is never run
+            fresh = store.load_run(run.run_id, exact=True)
+            if fresh is not None:
+                self._adopt(run, fresh)
+            overlaid = {t.tool_call_id for t in run.tools if t.status == "pending" and t.decided_by is not None}
+        else:
+            overlaid = set(store.apply_decisions(run))
+        self._from_records[run.run_id] = overlaid - checked_here
+        self.bind_tools(run)
+        return run.is_finished and not was_finished
+
+    @staticmethod
+    def _adopt(run: RunOutput, fresh: RunOutput) -> None:
+        """Make `run` the stored state `fresh`, in place (tool objects of the same call are kept).
+
+        Secret-named form values typed in this process are not written to the store while their
+        call waits; they are kept from the object when the stored call still waits for them.
+        """
+        old = {t.tool_call_id: t for t in run.tools}
+        tools = []
+        for t in fresh.tools:
+            mine = old.get(t.tool_call_id)
+            if mine is None:
+                tools.append(t)
+                continue
+            typed = {f.name: f.value for f in mine.user_input_schema or [] if f.value is not None}
+            for name in ToolExecution.model_fields:
+                setattr(mine, name, getattr(t, name))
+            if t.status == "pending":
+                for f in mine.user_input_schema or []:
+                    if f.value is None and f.name in typed:
+                        f.value = typed[f.name]
+            tools.append(mine)
+        for name in RunOutput.model_fields:
+            if name != "tools":
+                setattr(run, name, getattr(fresh, name))
+        run.tools = tools
+        run._store_version = fresh.store_version
+        run._display_copy = fresh._display_copy
+
+    def _refresh_quietly(self, run: RunOutput) -> None:
         if self.store is None:
             return
         try:
-            self.store.record_decision(run, tool, decision)
-        except Exception as exc:
-            raise StoreFailure(f"could not record the decision on {tool.tool_name}: {exc}") from exc
+            fresh = self.store.load_run(run.run_id, exact=True)
+        except Exception:
+            return
+        if fresh is not None:
+            self._adopt(run, fresh)
 
     def _context(self, run: RunOutput) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -341,15 +572,44 @@ class Agent:
             raise RuntimeError(f"run {run.run_id} is already running")
         if run.status in (RunStatus.completed, RunStatus.cancelled):
             raise ValueError(f"run {run.run_id} is {run.status}; there is nothing to continue")
+        if resumed and self.store is not None:
+            try:
+                stale_finished = await asyncio.to_thread(self._take_from_store, run)
+            except RunConflict:
+                raise
+            except Exception as exc:  # a store error must never pass silently: the run says why it stopped
+                run.status = RunStatus.error
+                run.error = str(StoreFailure(f"could not read run {run.run_id} from the history database: {exc}"))
+                yield RunError(run_id=run.run_id, run=run, error=run.error)
+                return
+            if stale_finished:
+                # A stale copy: the run finished elsewhere. Nothing runs; the caller sees how it ended.
+                final = RunCompleted if run.status == RunStatus.completed else RunCancelled
+                yield final(run_id=run.run_id, run=run)
+                return
+            if run.status in (RunStatus.completed, RunStatus.cancelled):
+                raise ValueError(f"run {run.run_id} is {run.status}; there is nothing to continue")
         self._active.add(run.run_id)
+        _DRIVING.add(run.run_id)
         self._cancel_requested.discard(run.run_id)
+        before = (run.status, run.error)
         run.status = RunStatus.running
         run.error = None
+        started = False
         try:
-            self._persist(run)
+            await self._apersist(run)  # the checked transition: one holder wins it
+            started = True
             yield (RunContinued if resumed else RunStarted)(run_id=run.run_id, run=run)
             async for event in self._loop(run):
                 yield event
+        except RunConflict as exc:
+            if not started:  # another holder has the run: nothing happened here
+                run.status, run.error = before
+                self._refresh_quietly(run)
+                raise
+            # Taken over mid-run, or a call claimed elsewhere: nothing more runs; show the stored state.
+            self._refresh_quietly(run)
+            yield RunError(run_id=run.run_id, run=run, error=str(exc))
         except asyncio.CancelledError:
             self._finish_cancelled(run)
             raise
@@ -367,11 +627,12 @@ class Agent:
             run.error = f"Internal error: {type(exc).__name__}: {exc}"
             try:
                 self._persist(run)
-            except StoreFailure:
+            except (StoreFailure, RunConflict):
                 pass
             yield RunError(run_id=run.run_id, run=run, error=run.error)
         finally:
             self._active.discard(run.run_id)
+            _DRIVING.discard(run.run_id)
             self._cancel_requested.discard(run.run_id)
 
     def _finish_cancelled(self, run: RunOutput) -> None:
@@ -386,7 +647,7 @@ class Agent:
                 t.finished_at = utcnow()
         try:
             self._persist(run)
-        except StoreFailure:
+        except (StoreFailure, RunConflict):
             pass
 
     async def _loop(self, run: RunOutput) -> AsyncIterator[RunEvent]:
@@ -406,7 +667,11 @@ class Agent:
                 if run.open_turn is not None:  # still waiting for people
                     waiting = [t for t in run.tools if t.turn == run.open_turn and t.status == "pending"]
                     run.status = RunStatus.paused
-                    self._persist(run)
+                    await self._apersist(run)
+                    if self.on_pause:
+                        from .notify import call_hooks
+
+                        call_hooks(self.on_pause, run, waiting)
                     yield RunPaused(run_id=run.run_id, run=run, tools=waiting)
                     return
                 continue
@@ -417,7 +682,7 @@ class Agent:
                     f"Stopped after {self.max_turns} model turns without a final answer "
                     "(the model kept calling tools). Continue the run to give it more turns."
                 )
-                self._persist(run)
+                await self._apersist(run)
                 yield RunError(run_id=run.run_id, run=run, error=run.error)
                 return
 
@@ -434,7 +699,7 @@ class Agent:
             except ModelError as exc:
                 run.status = RunStatus.error
                 run.error = exc.message
-                self._persist(run)
+                await self._apersist(run)
                 yield RunError(run_id=run.run_id, run=run, error=run.error)
                 return
             if self._is_cancelled(run):
@@ -442,7 +707,7 @@ class Agent:
             if response is None:
                 run.status = RunStatus.error
                 run.error = "The model ended its reply without a response. Try again, or check the model server."
-                self._persist(run)
+                await self._apersist(run)
                 yield RunError(run_id=run.run_id, run=run, error=run.error)
                 return
 
@@ -463,14 +728,14 @@ class Agent:
             if not tool_calls:
                 run.content = response.content
                 run.status = RunStatus.completed
-                self._persist(run)
+                await self._apersist(run)
                 yield RunCompleted(run_id=run.run_id, run=run)
                 return
 
             new_tools = [self._make_execution(cid, name, raw, turn) for cid, name, raw in tool_calls]
             run.tools.extend(new_tools)
             run.open_turn = turn
-            self._persist(run)
+            await self._apersist(run)
             for t in new_tools:
                 yield ToolCallStarted(run_id=run.run_id, tool=t)
                 if t.status == "error":  # unusable call: the model hears why, nobody is asked
@@ -494,8 +759,18 @@ class Agent:
         try:
             args = parse_arguments(raw_args)
         except ValueError as exc:
-            t.tool_args = {"_raw": raw_args}
-            return self._fail(t, f"Error: {exc}. Call {name} again with a valid JSON object of arguments.")
+            t.tool_args = {"_raw": clean_text(raw_args)}
+            return self._fail(t, clean_text(f"Error: {exc}. Call {name} again with a valid JSON object of arguments."))
+        # Whatever the model sent must be storable: unstorable characters get a visible marker
+        # (the call runs with it); content that had to be cut means the call cannot run as sent.
+        bounded = bound_value(args)
+        args = bounded.value
+        if bounded.was_cut:
+            t.tool_args = args
+            return self._fail(
+                t, f"Error: the arguments of {name} are too large to run ({bounded.describe()}). Nothing was run; "
+                "call the tool again with smaller arguments."
+            )
         t.tool_args = args
         t.proposed_args = dict(args)
         if fn is None:
@@ -573,6 +848,9 @@ class Agent:
                 try:
                     args = fn.validate_args(t.tool_args)
                 except ValueError as exc:
+                    if self._recorded_elsewhere(run, t):  # a recorded decision is final: decline, say why
+                        yield self._decline(run, t, f"the edited arguments are invalid: {exc}")
+                        continue
                     # Invalid edited arguments are not accepted: the call waits for a new decision.
                     t.confirmed = None
                     t.error = f"The edited arguments are invalid: {exc}"
@@ -598,6 +876,9 @@ class Agent:
                         f.error = str(exc)
                         errors = True
                 if errors:
+                    if self._recorded_elsewhere(run, t):  # a recorded decision is final: decline, say why
+                        problems = "; ".join(f"{f.name}: {f.error or 'a value is required'}" for f in t.user_input_schema or [] if f.error or f.value is None)
+                        yield self._decline(run, t, f"the values given are invalid ({problems})")
                     continue
                 args = {**t.tool_args, **values}
                 try:
@@ -627,23 +908,25 @@ class Agent:
             for t, _, _ in to_run:
                 t.status = "running"
                 t.started_at = utcnow()
-            self._persist(run)  # "running" is on disk before any tool has an effect
+            # Claimed in the store, atomically with "running", before any tool has an effect: a
+            # holder that loses the claim (another process, a stale copy) runs nothing.
+            await self._apersist(run, claim=[t.tool_call_id for t, _, _ in to_run])
             for t, _, _ in to_run:
                 yield ToolCallStarted(run_id=run.run_id, tool=t)
             await asyncio.gather(*(self._execute(t, fn, args) for t, fn, args in to_run))
-            self._persist(run)
+            await self._apersist(run)
             for t, _, _ in to_run:
                 yield ToolCallCompleted(run_id=run.run_id, tool=t)
 
         if any(t.status in ("pending", "running") for t in turn_tools):
-            self._persist(run)
+            await self._apersist(run)
             return
         for t in turn_tools:
             run.messages.append(
                 Message(role="tool", tool_call_id=t.tool_call_id, name=t.tool_name, content=self._tool_message(t))
             )
         run.open_turn = None
-        self._persist(run)
+        await self._apersist(run)
 
     @staticmethod
     def _bind_field_types(t: ToolExecution, fn: Function) -> None:
@@ -660,6 +943,22 @@ class Agent:
             fn = self.functions.get(t.tool_name)
             if fn is not None and t.requires_user_input:
                 self._bind_field_types(t, fn)
+
+    def _recorded_elsewhere(self, run: RunOutput, t: ToolExecution) -> bool:
+        """The call's decision is a record in the store that this runtime did not check first (sent
+        through the approvals inbox: the store has no tool schemas)."""
+        return t.tool_call_id in self._from_records.get(run.run_id, set())
+
+    def _decline(self, run: RunOutput, t: ToolExecution, why: str) -> ToolCallCompleted:
+        """A recorded decision that cannot be applied: the call is not run and the model hears why."""
+        t.confirmed = False
+        t.confirmation_note = why
+        t.status = "rejected"
+        t.error = f"The decision could not be applied: {why}."
+        t.result = f"The call to {t.tool_name} was not run: the decision on it could not be applied ({why}). Ask the user what to do."
+        t.finished_at = utcnow()
+        self._ledger(run, t, "rejected")
+        return ToolCallCompleted(run_id=run.run_id, tool=t)
 
     def _apply_policy(self, run: RunOutput, t: ToolExecution) -> None:
         if not t.awaiting_confirmation:
@@ -722,6 +1021,10 @@ class Agent:
         else:
             t.status = "completed"
             t.result = value if isinstance(value, str) else to_text(value)
+        # A result must be storable whatever the tool returned (a file name that is not UTF-8, NUL
+        # bytes, 10 MB): marked and bounded here, so the model and the history see the same text.
+        t.result = clean_text(t.result) if t.result is not None else None
+        t.error = clean_text(t.error) if t.error is not None else None
         t.finished_at = utcnow()
 
     @staticmethod

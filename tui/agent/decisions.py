@@ -7,9 +7,15 @@ re-implements runtime logic.
 
 from __future__ import annotations
 
+import getpass
+import hashlib
+import json
+import socket
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from .policy import Effect, SavesRules
 from .run import RunOutput, ToolExecution
 
 if TYPE_CHECKING:
@@ -37,6 +43,8 @@ class Decision:
     args: dict[str, Any] | None = None
     values: dict[str, Any] | None = None
     result: str | None = None
+    #: Who decides, when not the agent's approver (`Agent(approver=...)`, by default `user@host`).
+    approver: str | None = None
 
 
 class DecisionError(ValueError):
@@ -50,13 +58,62 @@ class DecisionError(ValueError):
         self.field_errors = field_errors or {}
 
 
-def _save_rule(agent: "Agent", tool_name: str, effect: str) -> bool:
+def args_digest(args: dict[str, Any] | None) -> str:
+    """sha256 of the arguments as canonical JSON: what a decision is bound to.
+
+    A decision carries the digest of the arguments its decider saw; the store refuses it when the
+    call's arguments no longer have that digest (`ArgsChanged`), so nobody approves one thing and
+    runs another.
+    """
+    text = json.dumps(args or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def default_approver() -> str:
+    """`user@host`: who decides when nobody says otherwise (`Agent(approver=...)` overrides it)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name (containers without a passwd entry)
+        user = "unknown"
+    try:
+        host = socket.gethostname()
+    except OSError:
+        host = "localhost"
+    return f"{user}@{host}"
+
+
+def decision_name(tool: ToolExecution) -> str | None:
+    """The ledger's name for the decision a tool carries (None when it carries none yet)."""
+    by = tool.decided_by
+    human = by in (None, "user")
+    if tool.requires_confirmation:
+        if tool.confirmed is None:
+            return None
+        if tool.confirmed is False:
+            return "timed_out" if by == "timeout" else ("rejected" if human else "auto_denied")
+        if tool.was_edited:
+            return "edited"
+        return "approved" if human else "auto_allowed"
+    if tool.confirmed is False and tool.decided_by is not None:  # a rejected form or external call
+        return "timed_out" if by == "timeout" else "rejected"
+    if tool.requires_user_input:
+        fields = tool.user_input_schema or []
+        if fields and all(f.value is not None and not f.error for f in fields):
+            return "input_provided"
+        return None
+    if tool.external_execution_required:
+        return "result_provided" if tool.result is not None else None
+    return None
+
+
+def _save_rule(agent: "Agent", tool_name: str, effect: Effect) -> bool:
     """Save an "always" rule when the policy keeps a rules file. False: only the session can remember it."""
-    save = getattr(agent.policy, "save_rule", None)
-    if save is None or getattr(agent.policy, "path", None) is None:
+    policy = agent.policy
+    if not isinstance(policy, SavesRules) or policy.path is None:
         return False
     try:
-        save(tool_name, effect)
+        policy.save_rule(tool_name, effect)
     except Exception as exc:  # e.g. the rules file is not writable
         raise DecisionError(f"Could not save the rule: {exc}. Use a (this session) instead.") from exc
     return True
@@ -66,8 +123,10 @@ def apply_decision(agent: "Agent", run: RunOutput, tool: ToolExecution, decision
     """Apply `decision` to `tool`. Returns True when the tool is now decided.
 
     Raises DecisionError (nothing changed) when the decision is invalid, so the UI can show the
-    problem and ask again. Decisions are saved to the store at once (`agent.save_decisions`), so a
-    crash between deciding and continuing loses nothing.
+    problem and ask again. Decisions are recorded in the store at once (`agent.save_decisions`), so
+    a crash between deciding and continuing loses nothing. The first decision on a call wins: when
+    another holder decided it first, the tool shows that decision and `AlreadyDecided` (a
+    `DecisionConflict`) says who decided and when.
     """
     action = decision.action
     if action == "defer":
@@ -104,5 +163,7 @@ def apply_decision(agent: "Agent", run: RunOutput, tool: ToolExecution, decision
         tool.set_result(decision.result)
     else:  # pragma: no cover - Literal guards this
         raise DecisionError(f"unknown decision {action!r}")
-    agent.save_decisions(run)
+    if decision.approver:
+        tool.approver = decision.approver
+    agent.save_decisions(run, [tool])
     return True

@@ -8,7 +8,8 @@ tool still needs its human data, whatever the rules say. Every automatic decisio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from .run import RunOutput, ToolExecution
 
@@ -42,9 +43,6 @@ class Policy:
     def allow_for_run(self, run_id: str, tool_name: str) -> None:
         self.run_allow.setdefault(run_id, set()).add(tool_name)
 
-    def deny_for_run(self, run_id: str, tool_name: str) -> None:
-        self.run_deny.setdefault(run_id, set()).add(tool_name)
-
     def forget_session(self, tool_name: str) -> None:
         self.session_allow.discard(tool_name)
         self.session_deny.discard(tool_name)
@@ -64,3 +62,12 @@ class Policy:
         if name in self.session_allow:
             return PolicyDecision("allow", "session-allow")
         return None
+
+
+@runtime_checkable
+class SavesRules(Protocol):
+    """A policy that keeps saved rules in a file (`RulesPolicy`): "always" decisions go there."""
+
+    path: Path | None
+
+    def save_rule(self, tool_name: str, effect: Effect) -> Any: ...

@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any, Iterable
 
+from .events import RunCancelled, RunCompleted, RunContinued, RunError, RunPaused, RunStarted
 from .run import RunOutput, RunStatus, ToolExecution
 
 # C0 controls except tab and newline, DEL, and C1 controls: model and tool text is untrusted, and
@@ -63,10 +64,15 @@ def describe_outcome(tool: ToolExecution) -> str:
     return f"done ({verb}{who}{edited})" if verb else "done"
 
 
+#: The events that carry the whole run (the last one seen is the final state).
+RUN_EVENTS = (RunStarted, RunPaused, RunContinued, RunCompleted, RunError, RunCancelled)
+
+
 def _final_run(events: Iterable[Any]) -> RunOutput:
     run = None
     for event in events:
-        run = getattr(event, "run", run)
+        if isinstance(event, RUN_EVENTS):
+            run = event.run
     if run is None:
         raise ValueError("the event stream carried no run")
     return run

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
+from ..private_files import append_private_text
 from .policy import Effect, Policy, PolicyDecision
 from .run import RunOutput, ToolExecution
 
@@ -128,9 +129,15 @@ def parse_rules(text: str, *, path: str = "rules.toml", source: Source = "file")
     unknown = set(data) - {"rule", "rules"}
     if unknown:
         raise RulesError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; write rules as [[rule]] tables")
-    entries = data.get("rule", []) + data.get("rules", [])
-    if not isinstance(entries, list):
-        raise RulesError(f"{path}: 'rule' must be an array of tables ([[rule]])")
+    entries: list[Any] = []
+    for key in ("rule", "rules"):
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            # `rule = "x"`, `rule = {...}` (one table, not an array) or `rules = 5`.
+            raise RulesError(
+                f"{path}: '{key}' must be an array of tables, written [[{key}]] above each rule, not {type(value).__name__} {value!r:.60}"
+            )
+        entries.extend(value)
     lines = _rule_lines(text)
     rules: list[Rule] = []
     names: set[str] = set()
@@ -201,26 +208,32 @@ def load_rules(path: Path) -> list[Rule]:
     return parse_rules(text, path=str(path))
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{text}"'
-
-
 def rule_to_toml(rule: Rule) -> str:
-    lines = ["[[rule]]", f"name = {_toml_value(rule.name)}", f"tool = {_toml_value(rule.tool)}", f"effect = {_toml_value(rule.effect)}"]
+    """One `[[rule]]` table as TOML text, written by tomlkit so that any note (quotes, `\r`,
+    control characters) round-trips instead of breaking the file and every rule with it."""
+    import tomlkit  # only when a rule is saved: it stays off the runtime's import path
+
+    table = tomlkit.table()
+    table["name"] = rule.name
+    table["tool"] = rule.tool
+    table["effect"] = rule.effect
     if rule.note:
-        lines.append(f"note = {_toml_value(rule.note)}")
-    for c in rule.conditions:
-        lines.append(f"[rule.args.{c.arg}]")
-        for key in ("equals", "glob", "regex", "min", "max"):
-            value = getattr(c, key)
-            if value is not None:
-                lines.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
+        table["note"] = rule.note
+    if rule.conditions:
+        args = tomlkit.table(is_super_table=True)
+        for c in rule.conditions:
+            condition = tomlkit.table()
+            for key in ("equals", "glob", "regex", "min", "max"):
+                value = getattr(c, key)
+                if value is not None:
+                    condition[key] = value
+            args[c.arg] = condition
+        table["args"] = args
+    rules = tomlkit.aot()
+    rules.append(table)
+    document = tomlkit.document()
+    document["rule"] = rules
+    return tomlkit.dumps(document)
 
 
 def strictest(rules: Iterable[Rule], tool_name: str, args: dict[str, Any]) -> Rule | None:
@@ -233,7 +246,7 @@ def strictest(rules: Iterable[Rule], tool_name: str, args: dict[str, Any]) -> Ru
 
 def active_rules(policy: Policy) -> list[Rule]:
     """Saved rules (for a RulesPolicy), then session and run choices, each with its source."""
-    out = list(getattr(policy, "rules", []))
+    out = list(policy.rules) if isinstance(policy, RulesPolicy) else []
     for name in sorted(policy.session_allow):
         out.append(Rule(name=f"session-allow:{name}", tool=name, effect="allow", source="session"))
     for name in sorted(policy.session_deny):
@@ -296,7 +309,7 @@ class RulesPolicy(Policy):
     def save_rule(self, tool_name: str, effect: Effect, *, conditions: tuple[ArgCondition, ...] = (), note: str | None = None) -> Rule:
         """Append an "always" rule to the rules file (created if needed) and activate it."""
         if self.path is None:
-            raise RulesError("no rules file is configured (--rules / HITL_TUI_RULES)")
+            raise RulesError("no rules file is configured (the `rules` setting)")
         if self.error is not None:
             raise RulesError(f"the rules file {self.path} has an error; fix it first")
         safe_name = re.sub(r"[^\w.-]", "_", tool_name)
@@ -306,13 +319,11 @@ class RulesPolicy(Policy):
         while name in existing:
             name, n = f"{base}-{n}", n + 1
         rule = Rule(name=name, tool=tool_name, effect=effect, note=note, conditions=conditions, order=len(self.rules))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         prefix = ""
         if self.path.exists() and self.path.stat().st_size:
             text = self.path.read_text(encoding="utf-8")
             prefix = "" if text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(prefix + rule_to_toml(rule))
+        append_private_text(self.path, prefix + rule_to_toml(rule))  # a new file is 0600, in 0700 folders
         if self.error is None:
             self.rules.append(rule)
         return rule

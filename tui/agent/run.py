@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from . import clock
+from .bounds import bound_value, bounded, clean_text
 
 
 def utcnow() -> datetime:
@@ -157,7 +158,7 @@ class UserInputField(BaseModel):
         if self.choices is not None and type_to_name(self.field_type) in ("literal", "enum", "any"):
             # Restored from JSON: rebuild a Literal so validation still restricts the choices.
             if type_to_name(self.field_type) == "any":
-                self.field_type = Literal[tuple(self.choices)]  # type: ignore[misc]
+                self.field_type = Literal[tuple(self.choices)]
 
     @property
     def type_name(self) -> str:
@@ -231,6 +232,8 @@ class ToolExecution(BaseModel):
     result: str | None = None
     error: str | None = None
     decided_by: str | None = None
+    #: Who decided, as a person or process identity (`user@host` by default; see `Agent(approver=...)`).
+    approver: str | None = None
     decided_at: datetime | None = None
     #: The arguments at the moment of the decision (what the user saw / edited).
     decision_args: dict[str, Any] | None = None
@@ -325,12 +328,19 @@ class ToolExecution(BaseModel):
                     errors[f.name] = "a value is required"
                     f.error = errors[f.name]
                 continue
+            # Storable whatever was typed or pasted: unstorable characters are marked; a value
+            # that would have to be cut is refused rather than used cut.
+            bounded = bound_value(values[f.name])
+            if bounded.was_cut:
+                f.value = None
+                f.error = errors[f.name] = f"the value is too large ({bounded.describe()})"
+                continue
             try:
-                f.value = f.coerce(values[f.name])
+                f.value = f.coerce(bounded.value)
                 f.error = None
             except ValueError as exc:
-                f.value = values[f.name]
-                f.error = str(exc)
+                f.value = bounded.value
+                f.error = clean_text(str(exc))
                 errors[f.name] = f.error
         if not errors:
             self._stamp(by)
@@ -338,18 +348,25 @@ class ToolExecution(BaseModel):
 
     def set_result(self, value: Any, *, by: str = "user") -> None:
         """Supply the result of an externally executed tool."""
-        self.result = value if isinstance(value, str) else to_text(value)
+        self.result = clean_text(value) if isinstance(value, str) else to_text(value)
         self._stamp(by)
 
 
 def to_text(value: Any) -> str:
-    """A tool's or a person's non-text result as the text the model reads (JSON where possible)."""
+    """A tool's or a person's non-text result as the text the model reads (JSON where possible).
+
+    Bounded first (see `bounds`): a result nested 900 levels deep or holding a lone surrogate
+    still becomes text that can be stored, with a visible marker where something was changed.
+    """
     import json
 
     try:
-        return json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return str(value)
+        return clean_text(json.dumps(bounded(value), ensure_ascii=False, default=str))
+    except (TypeError, ValueError, RecursionError):
+        try:
+            return clean_text(str(value))
+        except RecursionError:
+            return f"[a {type(value).__name__} too deeply nested to show]"
 
 
 # ----------------------------------------------------------------------------- messages
@@ -386,6 +403,10 @@ class RunOutput(BaseModel):
     session_id: str = Field(default_factory=lambda: new_id("ses_"))
     agent_name: str | None = None
     model: str | None = None
+    #: Where the model was served (None: the provider's default, or the offline demo model).
+    base_url: str | None = None
+    #: The user tool specs (`--tools` strings) the run's agent loaded, so `resume` can load them again.
+    tool_specs: list[str] = Field(default_factory=list)
     input: str | None = None
     status: RunStatus = RunStatus.running
     content: str | None = None
@@ -397,6 +418,16 @@ class RunOutput(BaseModel):
     turns: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    #: The store's version of the run this copy was read or last saved at (None: never stored).
+    #: A save from a copy whose version is not the stored one is refused (see tui/store).
+    _store_version: int | None = PrivateAttr(default=None)
+    #: Loaded for display (`RunStore.load_run(exact=False)`) with pending arguments redacted: never saved back.
+    _display_copy: bool = PrivateAttr(default=False)
+
+    @property
+    def store_version(self) -> int | None:
+        return self._store_version
 
     @property
     def is_paused(self) -> bool:

@@ -11,12 +11,12 @@ import asyncio
 import contextvars
 import copy
 import inspect
-import re
 import threading
 import typing
 from functools import partial
 from typing import Any, Callable, Literal
 
+import docstring_parser
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from .run import UserInputField, choices_of, format_validation_error
@@ -26,64 +26,63 @@ class ToolError(Exception):
     """Raise from a tool to give the model (and the user) a clear error instead of a traceback."""
 
 
-_ARG_LINE = re.compile(r"^\s*(?P<name>\*{0,2}\w+)\s*(\((?P<type>[^)]*)\))?\s*:\s*(?P<desc>.*)$")
-_SECTION = re.compile(r"^\s*(Args|Arguments|Parameters|Returns|Return|Raises|Yields|Examples?|Notes?)\s*:\s*$")
-
-
 def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
-    """Split a Google-style docstring into (description, {arg: description})."""
+    """Split a docstring into (description, {arg: description}).
+
+    Google (`Args:`), reST (`:param x:`), NumPy (`Parameters` + dashes) and Epydoc styles are all
+    read by docstring_parser, which picks the style that finds the most; a docstring it cannot
+    parse is all description.
+    """
     if not doc:
         return "", {}
-    lines = inspect.cleandoc(doc).splitlines()
-    description: list[str] = []
-    args: dict[str, str] = {}
-    section: str | None = None
-    current: str | None = None
-    arg_indent: int | None = None
-    for raw in lines:
-        m = _SECTION.match(raw)
-        if m:
-            section = m.group(1).lower()
-            current = None
-            arg_indent = None
-            continue
-        if section is None:
-            description.append(raw)
-            continue
-        if section in ("args", "arguments", "parameters"):
-            if not raw.strip():
-                current = None
-                continue
-            indent = len(raw) - len(raw.lstrip())
-            am = _ARG_LINE.match(raw)
-            if am and (arg_indent is None or indent <= arg_indent):
-                arg_indent = indent
-                current = am.group("name").lstrip("*")
-                args[current] = am.group("desc").strip()
-            elif current is not None:
-                args[current] = (args[current] + " " + raw.strip()).strip()
-    text = "\n".join(description).strip()
-    # The first paragraph is the summary the model sees.
-    return text, args
+    text = inspect.cleandoc(doc)
+    try:
+        parsed = docstring_parser.parse(text)
+    except docstring_parser.ParseError:
+        return text.strip(), {}
+    parts = [p for p in (parsed.short_description, parsed.long_description) if p]
+    description = ("\n\n" if parsed.blank_after_short_description else "\n").join(parts)
+    args = {
+        param.arg_name.lstrip("*"): " ".join((param.description or "").split())
+        for param in parsed.params
+        if param.args and param.args[0] in ("param", "parameter", "arg", "argument", "key", "keyword")
+    }
+    return description.strip(), args
 
 
 def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
-    """Resolve pydantic's $defs/$ref so every server gets a flat, self-contained schema."""
-    defs = schema.pop("$defs", {})
+    """Resolve pydantic's $defs/$ref so servers get a self-contained schema, flat where possible.
 
-    def resolve(node: Any) -> Any:
+    A recursive model (a tree node whose children are nodes) cannot be inlined: inlining it never
+    ends. Such a definition keeps a `$ref` to itself, and only those definitions stay in `$defs`.
+    """
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    recursive: dict[str, Any] = {}
+
+    def resolve(node: Any, inside: frozenset[str]) -> Any:
         if isinstance(node, dict):
-            if "$ref" in node:
-                name = node["$ref"].split("/")[-1]
-                target = dict(defs.get(name, {}))
-                merged = {**resolve(target), **{k: v for k, v in node.items() if k != "$ref"}}
-                return merged
-            return {k: resolve(v) for k, v in node.items()}
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                name = ref.split("/")[-1]
+                if name in inside or name not in defs:
+                    recursive.setdefault(name, None)
+                    return {k: resolve(v, inside) for k, v in node.items()}
+                siblings = {k: resolve(v, inside) for k, v in node.items() if k != "$ref"}
+                return {**resolve(defs[name], inside | {name}), **siblings}
+            return {k: resolve(v, inside) for k, v in node.items()}
         if isinstance(node, list):
-            return [resolve(v) for v in node]
+            return [resolve(v, inside) for v in node]
         return node
 
-    return resolve(schema)
+    out = resolve(schema, frozenset())
+    # Each kept definition is resolved in turn (it may reveal further recursive ones).
+    while any(value is None and name in defs for name, value in recursive.items()):
+        for name in [n for n, v in recursive.items() if v is None and n in defs]:
+            recursive[name] = resolve(defs[name], frozenset({name}))
+    kept = {name: value for name, value in recursive.items() if value is not None}
+    if kept:
+        out["$defs"] = kept
+    return out
 
 
 def _strip_titles(node: Any) -> Any:
@@ -119,7 +118,7 @@ class Function:
             )
             if flag
         ]
-        fn_name = name or getattr(entrypoint, "__name__", "tool")
+        fn_name: str = name or str(getattr(entrypoint, "__name__", "tool"))
         if len(kinds) > 1:
             raise ValueError(
                 f"@tool {fn_name!r}: choose one of requires_confirmation, requires_user_input "
@@ -181,7 +180,7 @@ class Function:
         fields: dict[str, Any] = {}
         for pname, (annotation, default) in params.items():
             fields[pname] = (annotation, Field(default, description=self.arg_docs.get(pname) or None))
-        return create_model(  # type: ignore[call-overload]
+        return create_model(
             f"{self.name}_args",
             __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),
             **fields,

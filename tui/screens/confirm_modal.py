@@ -80,7 +80,8 @@ def why_it_asks(tool: ToolExecution) -> str:
         "external": "This tool is executed by you, outside hitl-tui: you type in its result.",
     }.get(tool.kind, "This tool call waits for your decision.")
     if tool.approval_timeout:
-        reason += f" Without a decision within {tool.approval_timeout:g} s it is {tool.on_timeout}ed."
+        outcome = "approved" if tool.on_timeout == "approve" else "rejected"
+        reason += f" Without a decision within {tool.approval_timeout:g} s it is {outcome}."
     return reason
 
 

@@ -1,18 +1,18 @@
 """The dashboard: conversation, tool calls and pending approvals, and the worker that drives runs.
 
 Each prompt (and each continuation of a paused run) is consumed by one exclusive async worker that
-turns the runtime's events into widget updates. When a run pauses, the modal for its first
-undecided call opens; each decision goes through `tui.agent.decisions.apply_decision`, and once no
-call of the run's open turn is undecided, the run is continued in the worker. The screen never
-re-implements runtime logic: what is pending, what ran and what the model is told all come from
-the runtime.
+turns the runtime's events into widget updates. What waits, what to open next, batch decisions,
+deadlines and when a run may continue all come from the headless approvals core
+(`tui.agent.approvals.ApprovalsCore`); the screen renders it and schedules its timers. The core
+also reads the store's inbox, so the approvals pane lists the calls that other processes' runs
+wait for: they are decided here and continued by their owners (or taken over when the owner died).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, ClassVar
 
@@ -25,7 +25,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
-from tui.agent.decisions import Decision, DecisionError, apply_decision
+from tui.agent.approvals import ApprovalsCore
+from tui.agent.conflicts import DecisionConflict
+from tui.agent.decisions import Decision, DecisionError
 from tui.agent.events import (
     ContentDelta,
     RunCancelled,
@@ -57,9 +59,11 @@ TIMEOUT_POLL = 0.25
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SPIN_INTERVAL = 0.125
 
+
 def plural(count: int, word: str, words: str | None = None) -> str:
     """`1 call`, `2 calls` (never "call(s)")."""
     return f"{count} {word if count == 1 else (words or word + 's')}"
+
 
 PANE_TABS = {"tab-conversation": "conversation", "tab-tools": "tool-log", "tab-approvals": "approvals"}
 
@@ -122,6 +126,9 @@ class Dashboard(Screen):
         bell: bool = True,
         deterministic: bool = False,
         is_demo: bool = False,
+        approver: str | None = None,
+        inbox_poll: float = 0.5,
+        desktop_notifications: str = "auto",
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -131,12 +138,14 @@ class Dashboard(Screen):
         self.ring_bell = bell
         self.deterministic = deterministic
         self.is_demo = is_demo
+        #: What waits, what comes next and when a run may continue: the headless approvals core.
+        self.core = ApprovalsCore(agent, approver=approver)
+        self.inbox_poll = inbox_poll
+        self.desktop_notifications = desktop_notifications
         #: Every run this dashboard knows, by id: the same objects the agent mutates.
-        self.runs: dict[str, RunOutput] = {}
+        self.runs: dict[str, RunOutput] = self.core.runs
         self._worker: Worker | None = None
         self._active_run_id: str | None = None
-        self._queue: list[RunOutput] = []
-        self._deferred: set[tuple[str, str]] = set()
         self._modal_open = False
         self._esc_at = 0.0
         self._streamed = False
@@ -191,6 +200,10 @@ class Dashboard(Screen):
     def on_mount(self) -> None:
         self.conversation.prompt.focus()
         self._update_status()
+        if self.core.has_inbox and self.inbox_poll > 0:
+            # The inbox: other processes' paused calls appear here live (one tiny read per tick).
+            self._poll_inbox()
+            self.set_interval(self.inbox_poll, self._poll_inbox)
 
     @property
     def conversation(self) -> Conversation:
@@ -447,8 +460,7 @@ class Dashboard(Screen):
         if self._paused_run is not None:
             run, self._paused_run = self._paused_run, None
             self._arm_timeouts(run)
-            if self.ring_bell:
-                self.app.bell()
+            self._announce(self._waiting(run))
             if self.auto_open:
                 self._open_next(run)
             elif self._waiting(run):
@@ -457,7 +469,7 @@ class Dashboard(Screen):
     async def _handle(self, event: RunEvent) -> None:
         conversation, log = self.conversation, self.tool_log
         if isinstance(event, (RunStarted, RunContinued)):
-            self.runs[event.run_id] = event.run
+            self.core.track(event.run)
             self._active_run_id = event.run_id
             self._streamed = False
         elif isinstance(event, ContentDelta):
@@ -508,10 +520,23 @@ class Dashboard(Screen):
             self._render_status()
 
     def _sync_run(self, run: RunOutput) -> None:
-        self.runs[run.run_id] = run
+        self.core.track(run)
         for tool in run.tools:
             self.tool_log.upsert(run.run_id, tool)
-        self.approvals.sync_run(run)
+        self._show_pending()
+
+    def _show_pending(self) -> None:
+        """Make the approvals pane show exactly what the core says waits (this and other processes)."""
+        self.approvals.show(self.core.pending(), origin=self._origin)
+
+    def _origin(self, run: RunOutput) -> str | None:
+        """`agent · host/pid` for a run held by another process (None for this dashboard's runs)."""
+        holder = self.core.holder(run.run_id)
+        if holder is None:
+            return None
+        who = run.agent_name or "agent"
+        state = "" if holder.alive else " (gone: enter to take over)"
+        return f"{who} · {holder.label}{state}"
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -537,12 +562,99 @@ class Dashboard(Screen):
 
     # ------------------------------------------------------------------ decisions
 
-    @staticmethod
-    def _waiting(run: RunOutput) -> list[ToolExecution]:
+    def _waiting(self, run: RunOutput) -> list[ToolExecution]:
         """The undecided calls of the run's open turn (the ones that hold it paused)."""
-        if run.open_turn is None:
-            return []
-        return [t for t in run.tools if t.turn == run.open_turn and t.is_awaiting_decision]
+        return [t for t in self.core.waiting(run) if self.core.is_pending(run.run_id, t.tool_call_id)]
+
+    # ------------------------------------------------------------------ the inbox: other processes' runs
+
+    def _poll_inbox(self) -> None:
+        """Show what other processes' runs wait for; continue our runs decided elsewhere."""
+        before = set(self.approvals.keys())
+        try:
+            changed = self.core.poll()
+        except Exception as exc:  # the inbox is a view: a store hiccup never breaks the dashboard
+            if not getattr(self, "_inbox_error", None):
+                self._inbox_error = str(exc)
+                self.notify(f"Could not read the approvals inbox: {exc}", severity="warning", markup=False)
+            return
+        self._inbox_error = None
+        if not changed:
+            return
+        self._show_pending()
+        arrived = [
+            tool
+            for run, tool in self.core.pending()
+            if (run.run_id, tool.tool_call_id) not in before and not self.core.is_local(run.run_id)
+        ]
+        if arrived:
+            self._announce(arrived)
+        for run in self.core.pop_decided_elsewhere():
+            if self._modal_key is not None and self._modal_key[0] == run.run_id:
+                self._modal_open = False
+                self._modal_key = None
+                self.app.pop_screen()
+            if self.core.may_continue(run):
+                self.conversation.add_note("▶ Decided elsewhere: continuing the run…")
+                self._continue(run)
+        self._update_status()
+
+    def _announce(self, tools: list[ToolExecution]) -> None:
+        """Something started waiting: the bell, and a desktop notification where the terminal has one."""
+        if not tools:
+            return
+        if self.ring_bell:
+            self.app.bell()
+        from tui.desktop_notify import sequence
+
+        names = ", ".join(sorted({t.tool_name for t in tools}))
+        seq = sequence("hitl-tui", f"{names} waits for your decision", self.desktop_notifications)  # type: ignore[arg-type]
+        driver = getattr(self.app, "_driver", None)
+        if seq and driver is not None and not self.app.is_headless:
+            driver.write(seq)
+
+    @on(ApprovalsPane.ViewRun)
+    def _view_run_requested(self, event: ApprovalsPane.ViewRun) -> None:
+        event.stop()
+        self.view_run(event.run_id)
+
+    def view_run(self, run_id: str) -> None:
+        """A run's conversation, calls and decisions, read-only (any run of the inbox)."""
+        from tui.screens.run_view_screen import RunViewScreen
+
+        run = self.core.get(run_id)
+        if run is None:
+            self.notify(f"Run {run_id} is gone.", severity="error", markup=False)
+            return
+        ledger: list[Any] = []
+        store = self.agent.store
+        if store is not None and hasattr(store, "ledger"):
+            try:
+                ledger = store.ledger(run_id)
+            except Exception as exc:
+                self.notify(f"Could not read the decisions: {exc}", severity="warning", markup=False)
+        holder = self.core.holder(run_id)
+        self.app.push_screen(RunViewScreen(run, ledger, holder=holder.label if holder else None))
+
+    def _foreign_choice(self, run_id: str, tool_call_id: str, choice: str | None) -> None:
+        run = self.core.get(run_id)
+        if run is None:
+            return
+        if choice == "take_over":
+            try:
+                run = self.core.take_over(run_id)
+            except Exception as exc:
+                self.notify(f"Could not take the run over: {exc}", severity="error", markup=False)
+                return
+            # Shown like a resumed run: its conversation, then its next call (or it continues).
+            if not self.resume_run(run_id):
+                self._open_next(run)
+        elif choice == "decide":
+            self._open_modal(run, run.tool(tool_call_id))
+        elif choice == "view":
+            self.view_run(run_id)
+        else:
+            self.core.defer(run_id, tool_call_id)
 
     @on(ApprovalsPane.OpenItem)
     def _open_item_requested(self, event: ApprovalsPane.OpenItem) -> None:
@@ -551,24 +663,29 @@ class Dashboard(Screen):
 
     def open_item(self, run_id: str, tool_call_id: str) -> None:
         """Open the decision modal for one pending call (even one deferred earlier)."""
-        run = self.runs.get(run_id) or self.agent.get_run(run_id)
+        run = self.core.get(run_id)
         if run is None:
             self.notify(f"Run {run_id} is gone.", severity="error", markup=False)
             self.approvals.discard(run_id, tool_call_id)
             return
-        self.runs[run.run_id] = run
         try:
             tool = run.tool(tool_call_id)
         except KeyError:
             self.approvals.discard(run_id, tool_call_id)
             return
-        if not tool.is_awaiting_decision:
+        if not self.core.is_pending(run_id, tool_call_id):
             self.approvals.discard(run_id, tool_call_id)
             return
         if self.is_busy and self._active_run_id == run_id:
             self.notify("This run is still working; decide when it pauses.", severity="warning")
             return
-        self._deferred.discard((run_id, tool_call_id))
+        self.core.undefer(run_id, tool_call_id)
+        holder = self.core.holder(run_id)
+        if holder is not None and not holder.alive:
+            from tui.screens.foreign_run_modal import ForeignRunModal
+
+            self.app.push_screen(ForeignRunModal(run, tool, holder.label), callback=partial(self._foreign_choice, run_id, tool_call_id))
+            return
         self._open_modal(run, tool)
 
     def open_first_pending(self) -> None:
@@ -588,7 +705,13 @@ class Dashboard(Screen):
             return
         self._modal_open = True
         self._modal_key = (run.run_id, tool.tool_call_id)
-        self.app.push_screen(modal_for(tool, self.agent), callback=partial(self._decided, run.run_id, tool.tool_call_id))
+        modal = modal_for(tool, self.agent)
+        holder = self.core.holder(run.run_id)
+        if holder is not None and tool.kind == "confirmation":
+            from tui.screens.foreign_confirm_modal import ForeignConfirmModal
+
+            modal = ForeignConfirmModal(tool, self.agent, holder.label)  # no scopes: not this dashboard's run
+        self.app.push_screen(modal, callback=partial(self._decided, run.run_id, tool.tool_call_id))
 
     def _decided(self, run_id: str, tool_call_id: str, decision: Decision | None, *, rule_confirmed: bool = False) -> None:
         self._modal_open = False
@@ -597,30 +720,33 @@ class Dashboard(Screen):
         self.call_after_refresh(self._drain_prompts)
         run = self.runs[run_id]
         tool = run.tool(tool_call_id)
-        key = (run_id, tool_call_id)
         if decision is None or decision.action == "defer":
-            self._deferred.add(key)
-            self.approvals.sync_run(run)
+            self.core.defer(run_id, tool_call_id)
+            self._show_pending()
             self._open_next(run)
             return
         if decision.action in ("allow_always", "deny_always") and not rule_confirmed:
             self._confirm_always_rule(run, tool, decision)
             return
         try:
-            apply_decision(self.agent, run, tool, decision)
+            self.core.decide(run_id, tool_call_id, decision)
         except DecisionError as exc:
             lines = [str(exc)] + [f"{name}: {problem}" for name, problem in exc.field_errors.items()]
             self.notify("\n".join(lines), title="Not accepted", severity="error", markup=False, timeout=8)
-            self.tool_log.upsert(run_id, tool)
+            if self.core.is_local(run_id):
+                self.tool_log.upsert(run_id, tool)
             self._open_modal(run, tool)  # ask again, with the problem shown
             return
+        except DecisionConflict as exc:  # someone decided first (the CLI, another dashboard): theirs stands
+            self.notify(str(exc), title="Already decided", severity="warning", markup=False, timeout=10)
+            self.core.poll()
         except Exception as exc:  # e.g. the store could not save: say so, never pretend it was recorded
             self.notify(f"The decision could not be recorded: {exc}", severity="error", markup=False, timeout=10)
             # Going on is safe: the runtime saves before any tool runs, so a broken store stops the
             # run with a visible error instead of running an unrecorded decision.
-        self._deferred.discard(key)
-        self.tool_log.upsert(run_id, tool)
-        self.approvals.sync_run(run)
+        if self.core.is_local(run_id):  # another process's calls are in its own log, not this one
+            self.tool_log.upsert(run_id, tool)
+        self._show_pending()
         self._open_next(run)
 
     # ------------------------------------------------------------------ "always" rules: dry run first
@@ -628,7 +754,7 @@ class Dashboard(Screen):
     def _confirm_always_rule(self, run: RunOutput, tool: ToolExecution, decision: Decision) -> None:
         """Before a rule is saved, show what it would have matched in the history (rejected first)."""
         from tui.agent.rules import Rule, dry_run
-        from tui.rules_cli import history_calls
+        from tui.store.history_calls import history_calls
         from tui.screens.rule_dry_run_modal import RuleDryRunModal
 
         effect = "allow" if decision.action == "allow_always" else "deny"
@@ -653,14 +779,13 @@ class Dashboard(Screen):
     def _arm_timeouts(self, run: RunOutput) -> None:
         """When a waiting call has an approval timeout, continue the run when it expires.
 
-        The runtime applies the timeout (reject by default, and tells the model); the UI only makes
-        sure the run is continued on time, even if nobody touches the keyboard. Expiry is judged by
-        the runtime's clock (`tui.agent.clock`), polled a few times a second, so a test moves that
-        clock instead of waiting.
+        The runtime applies the timeout (reject by default, and tells the model); the core says
+        when, by the runtime's clock (`tui.agent.clock`); the UI polls it a few times a second, so
+        the run goes on even if nobody touches the keyboard, and a test moves that clock instead of
+        waiting.
         """
-        for tool in self._waiting(run):
-            if tool.approval_timeout:
-                self._timeouts.add((run.run_id, tool.tool_call_id))
+        for key, _remaining in self.core.deadlines(run):
+            self._timeouts.add(key)
         if self._timeouts and self._timeout_timer is None:
             self._timeout_timer = self.set_interval(TIMEOUT_POLL, self._check_timeouts)
 
@@ -673,19 +798,13 @@ class Dashboard(Screen):
             self._timeout_timer = None
 
     def _timeout_due(self, run_id: str, tool_call_id: str) -> bool:
-        """Continue the run if this call's time is up. False: keep watching it."""
-        run = self.runs.get(run_id)
-        if run is None or run.status != RunStatus.paused:
-            return True
-        try:
-            tool = run.tool(tool_call_id)
-        except KeyError:
-            return True
-        if not tool.is_awaiting_decision or not tool.approval_timeout:
-            return True
-        created = tool.created_at if tool.created_at.tzinfo else tool.created_at.replace(tzinfo=timezone.utc)
-        if (utcnow() - created).total_seconds() < tool.approval_timeout or self.is_busy:
+        """Continue the run if this call's time is up. True: stop watching this call."""
+        if not self.core.is_pending(run_id, tool_call_id):
+            return True  # decided meanwhile, or gone
+        if self.is_busy or not self.core.timeout_due(run_id, tool_call_id):
             return False
+        run = self.runs[run_id]
+        tool = run.tool(tool_call_id)
         if self._modal_key is not None and self._modal_key[0] == run_id:
             # The dialog of this run is open: close it; the run re-pauses on what is still undecided.
             self._modal_open = False
@@ -704,52 +823,32 @@ class Dashboard(Screen):
 
     def decide_batch(self, keys: list[tuple[str, str]], action: str) -> None:
         """Approve or reject several confirmation calls at once; each gets its own ledger row."""
-        decided, skipped, touched = 0, 0, []
-        for run_id, tool_call_id in keys:
-            run = self.runs.get(run_id) or self.agent.get_run(run_id)
+        outcome = self.core.decide_batch(keys, action)
+        for error in outcome.errors:
+            self.notify(error, severity="error", markup=False)
+        self.notify(outcome.message(action), timeout=4)
+        for run_id in dict.fromkeys(run_id for run_id, _ in keys):
+            run = self.runs.get(run_id)
             if run is None:
                 continue
-            try:
-                tool = run.tool(tool_call_id)
-            except KeyError:
-                continue
-            if not tool.awaiting_confirmation:
-                skipped += 1  # input and external calls need their own data: not decided in a batch
-                continue
-            try:
-                apply_decision(self.agent, run, tool, Decision("approve" if action == "approve" else "reject"))
-            except Exception as exc:
-                self.notify(f"{tool.tool_name}: {exc}", severity="error", markup=False)
-                continue
-            decided += 1
-            self._deferred.discard((run_id, tool_call_id))
-            self.tool_log.upsert(run_id, tool)
-            if run not in touched:
-                touched.append(run)
-        verb = "Approved" if action == "approve" else "Rejected"
-        message = f"{verb} {decided} call{'s' if decided != 1 else ''}."
-        if skipped:
-            message += f" {skipped} need{'s' if skipped == 1 else ''} your input or result and stay{'s' if skipped == 1 else ''} in Approvals."
-        self.notify(message, timeout=4)
-        for run in touched:
-            self.approvals.sync_run(run)
-            if not self._waiting(run):
-                self._deferred = {k for k in self._deferred if k[0] != run.run_id}
-                self._all_decided(run)
+            if self.core.is_local(run_id):
+                for tool in run.tools:
+                    self.tool_log.upsert(run_id, tool)
+            self._show_pending()
+        for run in outcome.ready:
+            self._all_decided(run)
         self.call_after_refresh(self._drain_prompts)
 
     def _open_next(self, run: RunOutput) -> None:
-        """Open the next undecided call of the run, or continue the run when none is left."""
-        waiting = self._waiting(run)
-        if not waiting:
-            self._deferred = {k for k in self._deferred if k[0] != run.run_id}
+        """Open the next undecided call of the run, or continue the run when the core says it may."""
+        item = self.core.after_decision(run)
+        if item is not None:
+            self._open_modal(*item)
+            return
+        if self.core.may_continue(run):
             self._all_decided(run)
             return
-        for tool in waiting:
-            if (run.run_id, tool.tool_call_id) not in self._deferred:
-                self._open_modal(run, tool)
-                return
-        self._update_status()  # everything left was deferred: it stays in the approvals pane
+        self._update_status()  # everything left was deferred (or its owner continues it)
 
     def _all_decided(self, run: RunOutput) -> None:
         """The last waiting call of the run's turn was decided: say so, and continue the run."""
@@ -758,18 +857,16 @@ class Dashboard(Screen):
         self._continue(run)
 
     def _continue(self, run: RunOutput) -> None:
-        if self.is_busy:
-            if run not in self._queue:
-                self._queue.append(run)
-            return
-        self.runs[run.run_id] = run
-        self._start(lambda: self.agent.acontinue_run(run, stream=True), run.run_id)
+        if self.core.request_continue(run, busy=self.is_busy):
+            self.core.track(run)
+            self._start(lambda: self.agent.acontinue_run(run, stream=True), run.run_id)
 
     def _drain_queue(self) -> None:
-        while self._queue and not self.is_busy:
-            run = self._queue.pop(0)
-            if run.status == RunStatus.paused and not self._waiting(run):
-                self._continue(run)
+        while not self.is_busy:
+            run = self.core.next_queued()
+            if run is None:
+                return
+            self._continue(run)
 
     # ------------------------------------------------------------------ resuming
 
@@ -782,7 +879,7 @@ class Dashboard(Screen):
         if run is None:
             self.notify(f"No run {run_id} in the history.", severity="error", markup=False)
             return False
-        self.runs[run.run_id] = run
+        self.core.track(run)
         if run.session_id != self.agent.session_id:
             self.agent.new_session(run.session_id)
         self.run_worker(self._show_resumed(run), group="view", exclusive=True, exit_on_error=False)

@@ -26,7 +26,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from tui.agent.run import Message, RunOutput, RunStatus, ToolExecution
-from tui.paths import stylesheet
+from tui.paths import make_private_dir, stylesheet, write_private_text
 from tui.widgets.args_diff import diff_args, render_diff
 from tui.widgets.args_view import display_json
 from tui.widgets.literal import literal, visible_controls
@@ -126,7 +126,8 @@ def _ledger_block(entry: Any) -> RenderableType:
     head = Text.assemble((local_time(entry.decided_at, "%Y-%m-%d %H:%M:%S"), "dim"), "  ")
     head.append_text(literal(entry.decision, style="bold"))
     head.append_text(literal(f"  {entry.tool_name}", style="bold"))
-    head.append_text(literal(f"  by {entry.decided_by or 'user'}", style="italic"))
+    who = f"{entry.decided_by or 'user'}" + (f" ({entry.approver})" if getattr(entry, "approver", None) else "")
+    head.append_text(literal(f"  by {who}", style="italic"))
     parts: list[RenderableType] = [head]
     if entry.note:
         parts.append(_kv("  note", entry.note))
@@ -478,13 +479,13 @@ class HistoryScreen(Screen[str | None]):
         documents = {".json": export_json(self.store, run_id), ".md": export_markdown(self.store, run_id)}
         folder = self.export_dir or default_export_dir()
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_private_dir(folder)
         except OSError:
             folder = Path.cwd()
         paths = []
         for suffix, text in documents.items():
             path = folder / f"{run_id}{suffix}"
-            path.write_text(text, encoding="utf-8")
+            write_private_text(path, text)  # exports hold the conversation: 0600
             paths.append(path)
         return paths
 

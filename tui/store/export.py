@@ -152,6 +152,9 @@ def _tool_markdown(t: ToolExecution, entry: LedgerEntry | None, *, level: int) -
             text += f" by {decided_by}"
         if decided_at:
             text += f" at {_when(decided_at)}"
+        approver = (entry.approver if entry else None) or t.approver
+        if approver:
+            text += f" (approver: {approver})"
         lines.append(text)
     elif t.is_awaiting_decision:
         lines.append("- Decision: waiting for a person")

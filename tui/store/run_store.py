@@ -1,4 +1,4 @@
-"""RunStore: every run, tool call and decision, in one SQLite file.
+"""RunStore: every run, tool call and decision, in one SQLite file; the authority over run state.
 
 Durability choices (see tui/store/schema.py for the tables):
 
@@ -6,15 +6,44 @@ Durability choices (see tui/store/schema.py for the tables):
   two processes can write the same file; each write takes the lock up front (`BEGIN IMMEDIATE`)
   and waits up to `busy_timeout` for it instead of failing with "database is locked".
 - `synchronous=FULL`: every commit is on disk before `save_run` returns, so a decision survives a
-  power cut or a kernel panic, not only a killed process (NORMAL would be enough for the latter,
-  but may drop the last commits on power loss). It costs one fsync per save; a run saves a
-  handful of times per model turn, which is noise next to a model call. Pass
-  `synchronous="NORMAL"` for bulk imports.
-- Each `save_run` / `record_decision` is one transaction: the run row, its JSON state, its tool
-  rows and (for a decision) the ledger row change together or not at all.
-- The ledger is append-only (triggers) and unique per call: a continue retried after a crash
-  re-records the same decision, and `INSERT OR IGNORE` keeps the first one.
-- Secrets are redacted before anything is written (tui/store/redact.py).
+  power cut or a kernel panic, not only a killed process. It costs one fsync per transaction.
+  Pass `synchronous="NORMAL"` for bulk imports.
+- A run is stored in pieces (header, one row per message, one row per call), and a save writes
+  only the pieces that changed since this store last wrote or read the same version: deciding or
+  finishing one call writes that call's row, not the whole run.
+
+Who owns a run (DESIGN.md "Who owns a run"):
+
+- Every save is a compare-and-swap on `runs.version`, in the transaction that writes: a copy of a
+  run (`RunOutput`) carries the version it was read or saved at (`run.store_version`), and a save
+  from a copy that is not the stored version is refused with `StaleRun`, which says what the store
+  holds and how to reload. A stale holder never overwrites newer state.
+- A call is claimed for execution (`save_run(run, claim=[call ids])`) by a conditional
+  `UPDATE ... WHERE status = 'pending'` whose row count is checked, in the same transaction as
+  its move to `running`, before the tool has any effect. A claim that loses raises `CallClaimed`
+  naming the holder. A claim whose process died is settled by `recover` (the run pauses; the
+  runtime reports the call as interrupted, "may or may not have taken effect"; never re-run).
+- Decisions are records (`decisions`, append-only, one per call): the first wins. `decide` (the
+  approvals inbox API) refuses a second one with `AlreadyDecided` ("already decided (approved)
+  by WHO at WHEN") and a decision on arguments whose digest changed with `ArgsChanged`. Records
+  are applied to a run's pending calls when it is read (`load_run`, `apply_decisions`), so a
+  decision made in another process reaches the holder without rewriting the run.
+
+Secrets (README "Secrets and resumed calls"):
+
+- Views are redacted, the runtime is exact. Finished calls, messages, the prompt, the answer and
+  the ledger are redacted before they are written (tui/store/redact.py). The arguments of a call
+  that has not finished yet are kept exactly in this owner-only file, so that an approved call
+  runs exactly what was approved, even after a restart; the transaction that finishes the call
+  rewrites its row redacted, deletes its exact decision payload, and the store then truncates the
+  WAL (`secure_delete` is on, so freed pages are zeroed): the secret does not outlive the call.
+- Exception kept from earlier versions: a secret-named user-input field typed in this process is
+  not written while its call waits; after a restart the form asks for it again. A value sent from
+  another process (`decide(..., values=...)`) has to travel through the file and is kept exactly
+  until the call finishes.
+- `load_run(run_id)` returns a copy redacted for display (history, exports); the runtime reads
+  `load_run(run_id, exact=True)`. A display copy whose redaction changed a pending call cannot be
+  saved back.
 - A run left `running` by a process that died is recovered when a store is opened (`recover`).
 """
 
@@ -24,17 +53,21 @@ import json
 import sqlite3
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Literal, Sequence
 
 from pydantic import ValidationError
 
+from ..agent.conflicts import DecisionConflict, RunConflict, RunHolder
+from ..agent.decisions import args_digest, decision_name, default_approver
 from ..agent.run import RunOutput, RunStatus, ToolExecution, utcnow
 from .owner import Owner, current_owner, is_alive
+from ..private_files import create_private_file
 from .redact import Redactor
 from .schema import SCHEMA_VERSION, SchemaTooNew, migrate, user_version
-from .summaries import LedgerEntry, RunSummary, SessionSummary
+from .summaries import DecisionRecord, LedgerEntry, PendingRequest, RunSummary, SessionSummary
 
 INTERRUPTED = "Interrupted: the process stopped mid-run; continue the run to retry."
 
@@ -45,6 +78,16 @@ _SUMMARY_COLUMNS = (
     "r.tool_count, r.rejection_count, r.pending_count, r.error"
 )
 _RESULT_PREVIEW = 500
+_FINISHED = ("completed", "rejected", "error")
+_HEADER_EXCLUDE = {"tools", "messages"}
+#: What `decide` accepts, and which kinds of call each applies to.
+_ACTIONS: dict[str, tuple[str, ...]] = {
+    "approve": ("confirmation",),
+    "edit": ("confirmation",),
+    "reject": ("confirmation", "user_input", "external"),
+    "input": ("user_input",),
+    "result": ("external",),
+}
 
 
 class StoreError(Exception):
@@ -53,6 +96,30 @@ class StoreError(Exception):
 
 class RunNotFound(StoreError, LookupError):
     """No run (or session) with that id in this database."""
+
+
+class StaleRun(StoreError, RunConflict):
+    """A save from a copy older than the stored run: nothing was written; reload the run."""
+
+
+class CallClaimed(StoreError, RunConflict):
+    """The call was already claimed for execution by another holder: it is not run again here."""
+
+
+class DecisionRefused(StoreError, DecisionConflict):
+    """A decision the store will not record (nothing was written)."""
+
+
+class AlreadyDecided(DecisionRefused):
+    """The call already has a decision (the first one wins). `record` is that decision."""
+
+    def __init__(self, message: str, record: DecisionRecord | None = None) -> None:
+        super().__init__(message)
+        self.record = record
+
+
+class ArgsChanged(DecisionRefused):
+    """The decider saw other arguments than the call now has (their digests differ)."""
 
 
 def _ts(dt: datetime | None) -> str | None:
@@ -74,12 +141,44 @@ def _json(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+@dataclass
+class _Written:
+    """What this store last wrote (or read) for a run at `version`: the basis of partial writes."""
+
+    version: int
+    header: str = ""
+    messages: int = 0
+    tools: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Snapshot:
+    """A run turned into rows, outside the lock: only the pieces that changed are filled in."""
+
+    full: bool
+    header_raw: str
+    header: str | None
+    header_red: dict[str, Any]
+    message_start: int
+    messages: list[str]
+    #: (position, tool object, redacted dict, stored JSON, raw JSON, finished)
+    tools: list[tuple[int, ToolExecution, dict[str, Any], str, str, bool]]
+    scrub: bool = False
+    #: Calls this store wrote for the run that the run no longer has (their rows go).
+    removed: tuple[str, ...] = ()
+
+
 class RunStore:
-    """The agent's store (`Agent(store=RunStore(path))`) and the history the UI and CLI query."""
+    """The agent's store (`Agent(store=RunStore(path))`), the history the UI and CLI query, and the
+    authority over run state (versions, claims, decision records; see the module docstring)."""
 
     def __init__(
         self,
@@ -99,35 +198,49 @@ class RunStore:
         self._lock = threading.RLock()
         self._depth = 0
         self._conn: sqlite3.Connection | None = None
+        self._written: dict[str, _Written] = {}
+        self._args_memo: dict[str, Any] = {}
         #: Runs that `recover()` could not read (their state is not valid JSON any more).
         self.recovery_problems: list[str] = []
         #: Runs found orphaned (their process died) and settled when this store was opened.
         self.recovered: list[str] = []
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(self.path)  # 0600 in 0700 folders: its -wal and -shm inherit the mode
         except OSError as exc:
             raise StoreError(
                 f"cannot create the folder for the history database {self.path}: {exc.strerror or exc}"
             ) from exc
-        conn = None
-        try:
-            conn = sqlite3.connect(
-                str(self.path), timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-            )
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            self.journal_mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
-            conn.execute(f"PRAGMA synchronous = {synchronous}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            migrate(conn)
-        except SchemaTooNew as exc:
-            if conn is not None:
-                conn.close()
-            raise StoreError(f"cannot use the history database {self.path}: {exc}") from exc
-        except sqlite3.Error as exc:
-            if conn is not None:
-                conn.close()
-            raise StoreError(f"cannot open the history database {self._explain(exc)}") from exc
+        import time
+
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            conn = None
+            try:
+                conn = sqlite3.connect(
+                    str(self.path), timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+                )
+                conn.row_factory = sqlite3.Row
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                self.journal_mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+                conn.execute(f"PRAGMA synchronous = {synchronous}")
+                conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed: a redacted secret is gone
+                migrate(conn)
+                break
+            except SchemaTooNew as exc:
+                if conn is not None:
+                    conn.close()
+                raise StoreError(f"cannot use the history database {self.path}: {exc}") from exc
+            except sqlite3.Error as exc:
+                if conn is not None:
+                    conn.close()
+                # Switching a new file to WAL (or a first migration racing another opener) can be
+                # refused at once, without SQLite's busy handler: retry until the busy timeout.
+                busy = "locked" in str(exc).lower() or "busy" in str(exc).lower()
+                if busy and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                raise StoreError(f"cannot open the history database {self._explain(exc)}") from exc
         self._conn = conn
         if recover:
             try:
@@ -202,6 +315,7 @@ class RunStore:
             self._depth = 1
             try:
                 yield conn
+                conn.execute("UPDATE changes SET counter = counter + 1 WHERE id = 1")
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback(conn)
@@ -220,6 +334,25 @@ class RunStore:
         except sqlite3.Error:
             pass
 
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """Several SELECTs that see one snapshot of the file (joins an open transaction)."""
+        with self._lock:
+            conn = self._connection()
+            if conn.in_transaction:
+                yield conn
+                return
+            try:
+                conn.execute("BEGIN")
+            except sqlite3.Error as exc:
+                raise StoreError(self._explain(exc)) from exc
+            try:
+                yield conn
+            except sqlite3.Error as exc:
+                raise StoreError(self._explain(exc)) from exc
+            finally:
+                self._rollback(conn)
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:
@@ -235,69 +368,393 @@ class RunStore:
 
     # ------------------------------------------------------------------ RunStoreProtocol
 
-    def save_run(self, run: RunOutput) -> None:
-        """Write the run's full state, its summary row and its tool rows, in one transaction."""
-        state = self._redact(run)
-        with self._write() as conn:
-            self._write_run(conn, run, state)
+    def save_run(self, run: RunOutput, *, claim: Sequence[str] = ()) -> int:
+        """Write what changed in the run since this copy's version, as one checked transition.
 
-    def load_run(self, run_id: str) -> RunOutput | None:
-        rows = self._query("SELECT state FROM run_states WHERE run_id = ?", (run_id,))
-        return self._parse(run_id, rows[0]["state"]) if rows else None
-
-    def record_decision(self, run: RunOutput, tool: ToolExecution, decision: str) -> None:
-        """Append the decision to the ledger, together with the run state that carries it.
-
-        Writing both in one transaction keeps them consistent: after a crash the saved run shows
-        the decision the ledger holds, so nobody is asked to decide the same call twice. A
-        decision already in the ledger for this call is kept (a retried continue re-records it).
+        Refused with `StaleRun` (nothing written) when the stored run is not at `run.store_version`.
+        `claim`: call ids to claim for execution in the same transaction; each must still be
+        `pending` in the store, else `CallClaimed` (nothing written). Returns the new version.
         """
-        state = self._redact(run)
-        r = self._redactor
-        with self._write() as conn:
-            self._write_run(conn, run, state)
-            conn.execute(
-                "INSERT OR IGNORE INTO decisions (run_id, tool_call_id, tool_name, decision, note, decided_by,"
-                " decided_at, proposed_args, decision_args, executed_args, recorded_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run.run_id,
-                    tool.tool_call_id,
-                    tool.tool_name,
-                    decision,
-                    r.text(tool.confirmation_note) if tool.confirmation_note else None,
-                    tool.decided_by,
-                    _ts(tool.decided_at or utcnow()),
-                    _json(r.args(tool.proposed_args if tool.proposed_args is not None else tool.tool_args)),
-                    _json(r.args(tool.decision_args)),
-                    _json(r.args(tool.executed_args)),
-                    _ts(utcnow()),
-                ),
+        if run._display_copy:
+            raise StoreError(
+                f"{self.path}: run {run.run_id} was loaded for display (secrets redacted); "
+                f"load it with load_run({run.run_id!r}, exact=True) to change it"
             )
+        claim = tuple(claim)
+        with self._write() as conn:
+            snap = self._snapshot(run, claim)
+            version = self._check_and_bump(conn, run, snap)
+            self._write_pieces(conn, run, snap, claim)
+        run._store_version = version
+        self._remember(run, snap, version)
+        if snap.scrub:
+            self._scrub()
+        return version
+
+    def load_run(self, run_id: str, *, exact: bool = False, apply_decisions: bool = True) -> RunOutput | None:
+        """The stored run with the decisions recorded on its pending calls applied.
+
+        `exact=False` (the default; history, exports, the CLI): pending calls' arguments redacted
+        for display, and the copy cannot be saved back. `exact=True` (the runtime): exactly what
+        an approved call will run with; its `store_version` is the stored one.
+        """
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT r.version, s.state FROM runs r JOIN run_states s ON s.run_id = r.run_id WHERE r.run_id = ?",
+                (run_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            messages = [m[0] for m in conn.execute(
+                "SELECT message FROM run_messages WHERE run_id = ? ORDER BY position", (run_id,)
+            )]
+            tools = [t[0] for t in conn.execute(
+                "SELECT state FROM tool_executions WHERE run_id = ? AND state IS NOT NULL ORDER BY position", (run_id,)
+            )]
+            records = self._records(conn, run_id) if apply_decisions else {}
+        run = self._assemble(run_id, row["state"], messages, tools)
+        run._store_version = int(row["version"])
+        if records:
+            self._overlay(run, records)
+        if not exact:
+            self._redact_for_display(run)
+        return run
+
+    def run_version(self, run_id: str) -> int | None:
+        """The stored version of the run (None: not stored). One small row: cheap to poll."""
+        rows = self._query("SELECT version FROM runs WHERE run_id = ?", (run_id,))
+        return int(rows[0][0]) if rows else None
+
+    def run_holder(self, run_id: str) -> RunHolder | None:
+        """Status, version and holding process of the stored run (None: not stored). One small row."""
+        rows = self._query(
+            "SELECT status, version, owner_pid, owner_host, owner_boot, owner_started FROM runs WHERE run_id = ?",
+            (run_id,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return RunHolder(
+            row["status"], int(row["version"]), self._who(row), not self._owner_gone(row), row["owner_pid"], row["owner_host"]
+        )
+
+    def record_decision(self, run: RunOutput, tool: ToolExecution, decision: str) -> bool:
+        """Append the tool's decision to the ledger unless the call has one already (first wins).
+
+        Kept for callers of the earlier API (MCP tools, imports): it never raises on a second
+        decision, it returns False and keeps the first. A run never stored before is saved first.
+        """
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run.run_id,)).fetchone() is None:
+                self.save_run(run)
+            existing = self._insert_decision(conn, run, tool, decision)
+        return existing is None
+
+    def record_decisions(
+        self, run: RunOutput, tools: Sequence[ToolExecution], *, approver: str | None = None, strict: bool = False
+    ) -> list[tuple[ToolExecution, DecisionRecord]]:
+        """Record the decisions carried by `tools` (one transaction, first wins for each call).
+
+        Used by the runtime for decisions made on an object (Agno style: `tool.confirmed = True`,
+        `confirm()`, `field.value = ...`): only calls still pending in the store are recorded.
+        Returns the calls whose recorded decision is another one, with that decision (the
+        caller's copy is then overruled, see `apply_decisions`); `strict=True` raises
+        `AlreadyDecided` for the first of them instead, after recording the others.
+        """
+        conflicts: list[tuple[ToolExecution, DecisionRecord]] = []
+        rows: list[sqlite3.Row] = []
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run.run_id,)).fetchone() is None:
+                self.save_run(run)
+            pending = {
+                r[0]: r[1] for r in conn.execute(
+                    "SELECT tool_call_id, status FROM tool_executions WHERE run_id = ?", (run.run_id,)
+                )
+            }
+            for tool in tools:
+                name = decision_name(tool)
+                if name is None:
+                    continue
+                if pending.get(tool.tool_call_id, "pending") != "pending":
+                    # Finished or running elsewhere: only a recorded decision can be told apart.
+                    existing = self._existing_decision(conn, run.run_id, tool.tool_call_id)
+                    if existing is not None and not self._same_decision(existing, tool, name):
+                        conflicts.append((tool, self._record(existing)))
+                        rows.append(existing)
+                    continue
+                if tool.approver is None and approver is not None:
+                    tool.approver = approver
+                existing = self._insert_decision(conn, run, tool, name, keep_secret_fields=False)
+                if existing is not None and not self._same_decision(existing, tool, name):
+                    conflicts.append((tool, self._record(existing)))
+                    rows.append(existing)
+        if strict and rows:
+            raise self._already(rows[0])
+        return conflicts
+
+    def apply_decisions(self, run: RunOutput) -> list[str]:
+        """Apply the recorded decisions to the run's pending calls, in memory. Returns their ids.
+
+        This is how a decision made elsewhere (the CLI, another dashboard, `decide`) reaches the
+        holder: the holder reads the records when it continues, nothing rewrites its run.
+        """
+        with self._read() as conn:
+            records = self._records(conn, run.run_id)
+        return self._overlay(run, records) if records else []
 
     def session_runs(self, session_id: str) -> list[RunOutput]:
         """Every run of the session, oldest first (the agent's conversation context)."""
         rows = self._query(
-            "SELECT r.run_id, s.state FROM runs r JOIN run_states s ON s.run_id = r.run_id"
-            " WHERE r.session_id = ? ORDER BY r.created_at, r.rowid",
-            (session_id,),
+            "SELECT run_id FROM runs WHERE session_id = ? ORDER BY created_at, rowid", (session_id,)
         )
-        return [self._parse(row["run_id"], row["state"]) for row in rows]
+        return self._load_many(row["run_id"] for row in rows)
+
+    # ------------------------------------------------------------------ approvals inbox
+
+    def pending_requests(self, run_id: str | None = None) -> list[PendingRequest]:
+        """Every call that waits for a person and has no decision yet, oldest first.
+
+        Arguments are redacted for display; `args_digest` is the digest of the exact ones.
+        """
+        where = "AND t.run_id = ?" if run_id else ""
+        rows = self._query(
+            "SELECT t.request_id, t.run_id, t.tool_call_id, t.state, t.created_at, r.session_id, r.agent_name,"
+            " r.status AS run_status, r.owner_pid, r.owner_host, r.owner_boot, r.owner_started"
+            " FROM tool_executions t JOIN runs r ON r.run_id = t.run_id"
+            " WHERE t.status = 'pending' AND t.kind != 'auto' AND t.state IS NOT NULL"
+            " AND r.status NOT IN ('completed', 'cancelled')"
+            " AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.run_id = t.run_id AND d.tool_call_id = t.tool_call_id)"
+            f" {where} ORDER BY t.created_at, t.request_id",
+            (run_id,) if run_id else (),
+        )
+        out: list[PendingRequest] = []
+        alive: dict[tuple[Any, ...], bool] = {}
+        for row in rows:
+            try:
+                tool = ToolExecution.model_validate_json(row["state"])
+            except ValidationError:
+                continue
+            if not tool.is_awaiting_decision:
+                continue
+            key = (row["owner_pid"], row["owner_host"], row["owner_boot"], row["owner_started"])
+            if key not in alive:
+                alive[key] = not self._owner_gone(row)
+            deadline = None
+            if tool.approval_timeout:
+                from datetime import timedelta
+
+                created = tool.created_at if tool.created_at.tzinfo else tool.created_at.replace(tzinfo=timezone.utc)
+                deadline = created + timedelta(seconds=tool.approval_timeout)
+            out.append(
+                PendingRequest(
+                    id=str(row["request_id"]),
+                    run_id=row["run_id"],
+                    session_id=row["session_id"],
+                    tool_call_id=tool.tool_call_id,
+                    tool_name=tool.tool_name,
+                    kind=tool.kind,
+                    args=self._redactor.args(tool.tool_args) or {},
+                    args_digest=args_digest(self._seen_args(tool)),
+                    description=tool.description,
+                    user_input_schema=[
+                        {
+                            "name": f.name,
+                            "type": f.type_name,
+                            "description": f.description,
+                            "choices": f.choices,
+                            "suggested": self._redactor.value(f.suggested, f.name),
+                        }
+                        for f in tool.user_input_schema or []
+                    ]
+                    if tool.requires_user_input
+                    else None,
+                    error=tool.error,
+                    agent_name=row["agent_name"],
+                    run_status=row["run_status"],
+                    owner_host=row["owner_host"],
+                    owner_pid=row["owner_pid"],
+                    owner_alive=alive[key],
+                    created_at=tool.created_at,
+                    deadline=deadline,
+                    on_timeout=tool.on_timeout if tool.approval_timeout else None,
+                )
+            )
+        return out
+
+    def decide(
+        self,
+        request: str | int | tuple[str, str],
+        action: Literal["approve", "edit", "reject", "input", "result"],
+        *,
+        note: str | None = None,
+        args: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+        result: Any = None,
+        seen_digest: str | None = None,
+        by: str = "user",
+        approver: str | None = None,
+    ) -> DecisionRecord:
+        """Record a decision on one pending call: the first decision on a call wins.
+
+        `request`: a `PendingRequest.id`, or `(run_id, tool_call_id)`. Raises `AlreadyDecided`
+        (with who and when) if the call has a decision, `ArgsChanged` if `seen_digest` is not the
+        digest of the call's arguments, `DecisionRefused` for an action that does not fit the
+        call or a call that is no longer pending, `RunNotFound` for an unknown request. The store
+        has no tool schemas: the runtime validates edited `args` and form `values` when the run
+        continues, and rejects the call (telling the model why) if they do not fit.
+        """
+        if action not in _ACTIONS:
+            raise DecisionRefused(f"unknown action {action!r}: use one of {', '.join(_ACTIONS)}")
+        with self._write() as conn:
+            row = self._request_row(conn, request)
+            tool = ToolExecution.model_validate_json(row["state"])
+            existing = self._existing_decision(conn, row["run_id"], tool.tool_call_id)
+            if existing is not None:
+                raise self._already(existing)
+            if row["status"] != "pending":
+                raise DecisionRefused(
+                    f"{tool.tool_name} call {tool.tool_call_id} of run {row['run_id']} is {row['status']}, "
+                    "not waiting for a decision"
+                )
+            if tool.kind not in _ACTIONS[action]:
+                raise DecisionRefused(
+                    f"{tool.tool_name} call {tool.tool_call_id} needs {tool.kind.replace('_', ' ')}; "
+                    f"{action!r} does not apply to it"
+                )
+            if seen_digest is not None and seen_digest != args_digest(self._seen_args(tool)):
+                raise ArgsChanged(
+                    f"the arguments of {tool.tool_name} call {tool.tool_call_id} (run {row['run_id']}) changed "
+                    "since they were shown: nothing was recorded; look at the call again and decide on what it is now"
+                )
+            if action == "edit" and args is None:
+                raise DecisionRefused("an edit needs the edited arguments (args=...)")
+            if action == "input" and not values:
+                raise DecisionRefused("user input needs the field values (values=...)")
+            if action == "result" and result is None:
+                raise DecisionRefused("an external call needs its result (result=...)")
+            seen = dict(self._seen_args(tool))
+            tool.approver = approver or default_approver()
+            if action in ("approve", "edit"):
+                tool.confirm(args=args if action == "edit" else None, by=by)
+            elif action == "reject":
+                tool.reject(note, by=by)
+            elif action == "input":
+                for f in tool.user_input_schema or []:
+                    if f.name in (values or {}):
+                        f.value = (values or {})[f.name]
+            else:
+                tool.set_result(result, by=by)
+            tool.decided_by, tool.decision_args = by, dict(tool.tool_args)
+            name = decision_name(tool) or ("rejected" if action == "reject" else "approved")
+            if action == "input":
+                name = "input_provided"
+            self._insert_decision(conn, row, tool, name, seen=seen, keep_secret_fields=True)
+            record = self._existing_decision(conn, row["run_id"], tool.tool_call_id)
+        assert record is not None
+        return self._record(record)
+
+    def change_token(self) -> int:
+        """A number that changes whenever anything is written to this file by anyone.
+
+        Cheap enough to poll every ~100 ms (one row of one page): a waiter compares it with the
+        last value it saw and only re-reads `pending_requests` / the run when it moved.
+        """
+        rows = self._query("SELECT counter FROM changes WHERE id = 1")
+        return int(rows[0][0]) if rows else 0
 
     # ------------------------------------------------------------------ writing
 
-    def _redact(self, run: RunOutput) -> dict[str, Any]:
-        return self._redactor.run_state(run.model_dump(mode="json"))
+    def _snapshot(self, run: RunOutput, claim: Sequence[str]) -> _Snapshot:
+        cache = self._written.get(run.run_id)
+        valid = cache is not None and run._store_version is not None and cache.version == run._store_version
+        header_dict = run.model_dump(mode="json", exclude=_HEADER_EXCLUDE)
+        header_raw = _compact(header_dict)
+        header_red = self._redactor.run_state(header_dict)
+        header = None if valid and cache is not None and cache.header == header_raw else _compact(header_red)
+        start = cache.messages if valid and cache is not None and cache.messages <= len(run.messages) else 0
+        messages = [
+            _compact(m) for m in self._redactor.run_state(
+                {"messages": [m.model_dump(mode="json") for m in run.messages[start:]]}
+            )["messages"]
+        ]
+        tools = []
+        scrub = False
+        for i, t in enumerate(run.tools):
+            d = t.model_dump(mode="json")
+            raw = _compact(d)
+            if valid and cache is not None and cache.tools.get(t.tool_call_id) == raw and t.tool_call_id not in claim:
+                continue
+            finished = d.get("status") in _FINISHED
+            red = self._tool_redacted(d)
+            if finished:
+                stored = _compact(red)
+                scrub = scrub or red != d
+            else:
+                stored = _compact(self._exact(d, red))
+            tools.append((i, t, red, stored, raw, finished))
+        removed: tuple[str, ...] = ()
+        if valid and cache is not None and len(cache.tools) > len(run.tools):
+            removed = tuple(set(cache.tools) - {t.tool_call_id for t in run.tools})
+        return _Snapshot(
+            full=not valid, header_raw=header_raw, header=header, header_red=header_red,
+            message_start=start, messages=messages, tools=tools, scrub=scrub, removed=removed,
+        )
 
-    def _parse(self, run_id: str, state: str) -> RunOutput:
-        try:
-            return RunOutput.model_validate_json(state)
-        except ValidationError as exc:
-            raise StoreError(f"{self.path}: the saved state of run {run_id} cannot be read: {exc}") from exc
+    def _tool_redacted(self, d: dict[str, Any]) -> dict[str, Any]:
+        """A call (`ToolExecution.model_dump(mode="json")`) with every value that may hold a
+        secret redacted: the same result as `Redactor.run_state` on the call, but only the fields
+        that carry text are walked, and identical arguments are redacted once (saves rewrite a
+        call several times; its arguments rarely change)."""
+        r = self._redactor
+        red = dict(d)
+        args = d.get("tool_args") or {}
+        key = _compact(args)
+        cleaned = self._args_memo.get(key)
+        if cleaned is None:
+            if len(self._args_memo) > 8192:
+                self._args_memo.clear()
+            cleaned = self._args_memo[key] = r.args(args) or {}
+        red["tool_args"] = cleaned
+        for slot in ("proposed_args", "executed_args", "decision_args"):
+            value = d.get(slot)
+            red[slot] = cleaned if value == args else r.args(value)
+        for slot in ("confirmation_note", "error", "result", "description"):
+            if isinstance(d.get(slot), str):
+                red[slot] = r.text(d[slot])
+        if d.get("user_input_schema"):
+            red["user_input_schema"] = r.run_state(
+                {"tools": [{"status": d.get("status"), "user_input_schema": d["user_input_schema"]}]}
+            )["tools"][0]["user_input_schema"]
+        return red
 
-    def _write_run(self, conn: sqlite3.Connection, run: RunOutput, state: dict[str, Any]) -> None:
+    @staticmethod
+    def _exact(d: dict[str, Any], red: dict[str, Any]) -> dict[str, Any]:
+        """An unfinished call as it is, except secret-named form values typed in this process."""
+        fields = d.get("user_input_schema")
+        if not fields:
+            return d
+        out = dict(d)
+        kept = []
+        for f, r in zip(fields, red.get("user_input_schema") or []):
+            f = dict(f)
+            for slot in ("value", "suggested"):
+                if r.get(slot) is None and f.get(slot) is not None:
+                    f[slot] = None  # the redactor's "not yet used: store nothing" rule
+            kept.append(f)
+        out["user_input_schema"] = kept
+        return out
+
+    def _check_and_bump(self, conn: sqlite3.Connection, run: RunOutput, snap: _Snapshot) -> int:
+        """The compare-and-swap: the run row is written only if it is at the copy's version."""
         owner = current_owner()
-        tools = state.get("tools") or []
+        red = snap.header_red
+        pending = len(run.pending_tools)
+        tools = run.tools
+        values = (
+            run.session_id, run.agent_name, run.model, run.status.value, red.get("input"), red.get("error"),
+            run.turns, len(tools), sum(1 for t in tools if t.status == "rejected"), pending,
+            _ts(run.updated_at), owner.pid, owner.host, owner.boot, owner.started,
+        )
         created, updated = _ts(run.created_at), _ts(run.updated_at)
         conn.execute(
             "INSERT INTO sessions (session_id, title, agent_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
@@ -305,56 +762,155 @@ class RunStore:
             " updated_at = max(sessions.updated_at, excluded.updated_at),"
             " title = coalesce(sessions.title, excluded.title),"
             " agent_name = coalesce(sessions.agent_name, excluded.agent_name)",
-            (run.session_id, state.get("input"), run.agent_name, created, updated),
+            (run.session_id, red.get("input"), run.agent_name, created, updated),
         )
-        conn.execute(
-            "INSERT INTO runs (run_id, session_id, agent_name, model, status, input, error, turns, tool_count,"
-            " rejection_count, pending_count, created_at, updated_at, owner_pid, owner_host, owner_boot,"
-            " owner_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(run_id) DO UPDATE SET session_id = excluded.session_id,"
-            " agent_name = excluded.agent_name, model = excluded.model, status = excluded.status,"
-            " input = excluded.input, error = excluded.error, turns = excluded.turns,"
-            " tool_count = excluded.tool_count, rejection_count = excluded.rejection_count,"
-            " pending_count = excluded.pending_count, updated_at = excluded.updated_at,"
-            " owner_pid = excluded.owner_pid, owner_host = excluded.owner_host,"
-            " owner_boot = excluded.owner_boot, owner_started = excluded.owner_started",
-            (
-                run.run_id,
-                run.session_id,
-                run.agent_name,
-                run.model,
-                run.status.value,
-                state.get("input"),
-                state.get("error"),
-                run.turns,
-                len(tools),
-                sum(1 for t in tools if t.get("status") == "rejected"),
-                len(run.pending_tools),
-                created,
-                updated,
-                owner.pid,
-                owner.host,
-                owner.boot,
-                owner.started,
-            ),
-        )
-        conn.execute(
-            "INSERT INTO run_states (run_id, state) VALUES (?, ?)"
-            " ON CONFLICT(run_id) DO UPDATE SET state = excluded.state",
-            (run.run_id, json.dumps(state, ensure_ascii=False, separators=(",", ":"))),
-        )
-        existing = {row[0] for row in conn.execute("SELECT tool_call_id FROM tool_executions WHERE run_id = ?", (run.run_id,))}
-        current = {t["tool_call_id"] for t in tools}
-        for stale in existing - current:
-            conn.execute("DELETE FROM tool_executions WHERE run_id = ? AND tool_call_id = ?", (run.run_id, stale))
-        if tools:
-            conn.executemany(
-                "INSERT OR REPLACE INTO tool_executions (run_id, tool_call_id, position, turn, tool_name, kind,"
-                " status, args, proposed_args, executed_args, confirmed, note, decided_by, decided_at,"
-                " result_preview, error, created_at, started_at, finished_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [self._tool_row(run, i, t, model) for i, (t, model) in enumerate(zip(tools, run.tools))],
+        expected = run._store_version
+        if expected is not None:
+            cur = conn.execute(
+                "UPDATE runs SET session_id = ?, agent_name = ?, model = ?, status = ?, input = ?, error = ?,"
+                " turns = ?, tool_count = ?, rejection_count = ?, pending_count = ?, updated_at = ?,"
+                " owner_pid = ?, owner_host = ?, owner_boot = ?, owner_started = ?, version = version + 1"
+                " WHERE run_id = ? AND version = ?",
+                (*values, run.run_id, expected),
             )
+            if cur.rowcount == 1:
+                return expected + 1
+        row = conn.execute(
+            "SELECT status, version, updated_at, owner_pid, owner_host, owner_boot, owner_started FROM runs WHERE run_id = ?",
+            (run.run_id,),
+        ).fetchone()
+        if row is not None:
+            raise self._stale(run, row)
+        conn.execute(
+            "INSERT INTO runs (session_id, agent_name, model, status, input, error, turns, tool_count,"
+            " rejection_count, pending_count, updated_at, owner_pid, owner_host, owner_boot, owner_started,"
+            " run_id, created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            (*values, run.run_id, created),
+        )
+        snap.full = True
+        return 1
+
+    def _stale(self, run: RunOutput, row: sqlite3.Row) -> StaleRun:
+        yours = "was never read from this store" if run._store_version is None else f"is version {run._store_version}"
+        return StaleRun(
+            f"run {run.run_id} is {row['status']} in the store (version {row['version']}, saved by "
+            f"{self._who(row)} at {row['updated_at']}); your copy {yours}: nothing was saved. Reload it with "
+            f"agent.get_run({run.run_id!r}, refresh=True) or store.load_run({run.run_id!r}, exact=True)",
+            run_id=run.run_id,
+            stored_status=row["status"],
+            stored_version=int(row["version"]),
+            your_version=run._store_version,
+            holder=self._who(row),
+        )
+
+    def _write_pieces(self, conn: sqlite3.Connection, run: RunOutput, snap: _Snapshot, claim: Sequence[str]) -> None:
+        rid = run.run_id
+        if snap.full or snap.header is not None:
+            conn.execute(
+                "INSERT INTO run_states (run_id, state) VALUES (?, ?)"
+                " ON CONFLICT(run_id) DO UPDATE SET state = excluded.state",
+                (rid, snap.header if snap.header is not None else _compact(snap.header_red)),
+            )
+        if snap.full:
+            conn.execute("DELETE FROM run_messages WHERE run_id = ? AND position >= ?", (rid, len(run.messages)))
+        if snap.messages:
+            conn.executemany(
+                "INSERT INTO run_messages (run_id, position, message) VALUES (?, ?, ?)"
+                " ON CONFLICT(run_id, position) DO UPDATE SET message = excluded.message",
+                [(rid, snap.message_start + i, m) for i, m in enumerate(snap.messages)],
+            )
+        if snap.full or snap.removed:
+            current = {t.tool_call_id for t in run.tools}
+            existing = [r[0] for r in conn.execute("SELECT tool_call_id FROM tool_executions WHERE run_id = ?", (rid,))]
+            for stale in set(existing) - current:
+                conn.execute("DELETE FROM tool_executions WHERE run_id = ? AND tool_call_id = ?", (rid, stale))
+        claimed = set(claim)
+        if claimed:
+            # The claim: a conditional UPDATE whose row count is checked, in this transaction, that
+            # moves the call to `running` and names its holder; a call not `pending` is not claimed.
+            owner = current_owner()
+            now = _ts(utcnow())
+            rows = {t.tool_call_id: (i, t, red, stored) for i, t, red, stored, _, _ in snap.tools}
+            for call_id in claim:
+                i, t, red, stored = rows[call_id]
+                row = self._tool_row(run, i, red, t)
+                cur = conn.execute(
+                    "UPDATE tool_executions SET position = ?, turn = ?, tool_name = ?, kind = ?, status = 'running',"
+                    " args = ?, proposed_args = ?, executed_args = ?, confirmed = ?, note = ?, decided_by = ?,"
+                    " decided_at = ?, result_preview = ?, error = ?, started_at = ?, finished_at = ?, state = ?,"
+                    " claim_pid = ?, claim_host = ?, claimed_at = ?"
+                    " WHERE run_id = ? AND tool_call_id = ? AND status = 'pending'",
+                    (*row[2:6], *row[7:16], *row[17:19], stored, owner.pid, owner.host, now, rid, call_id),
+                )
+                if cur.rowcount != 1:
+                    raise self._claimed(conn, rid, call_id)
+        rest = [(i, t, red, stored) for i, t, red, stored, _, _ in snap.tools if t.tool_call_id not in claimed]
+        if rest:
+            conn.executemany(
+                "INSERT INTO tool_executions (run_id, tool_call_id, position, turn, tool_name, kind, status, args,"
+                " proposed_args, executed_args, confirmed, note, decided_by, decided_at, result_preview, error,"
+                " created_at, started_at, finished_at, state, request_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " (SELECT coalesce(max(request_id), 0) + 1 FROM tool_executions))"
+                " ON CONFLICT(run_id, tool_call_id) DO UPDATE SET position = excluded.position,"
+                " turn = excluded.turn, tool_name = excluded.tool_name, kind = excluded.kind,"
+                " status = excluded.status, args = excluded.args, proposed_args = excluded.proposed_args,"
+                " executed_args = excluded.executed_args, confirmed = excluded.confirmed, note = excluded.note,"
+                " decided_by = excluded.decided_by, decided_at = excluded.decided_at,"
+                " result_preview = excluded.result_preview, error = excluded.error,"
+                " started_at = excluded.started_at, finished_at = excluded.finished_at, state = excluded.state",
+                [(*self._tool_row(run, i, red, t), stored) for i, t, red, stored in rest],
+            )
+        if snap.tools:
+            done = [(rid, t.tool_call_id) for _, t, _, _, _, finished in snap.tools if finished]
+            if done:
+                conn.executemany("DELETE FROM decision_payloads WHERE run_id = ? AND tool_call_id = ?", done)
+
+    def _claimed(self, conn: sqlite3.Connection, run_id: str, call_id: str) -> CallClaimed:
+        row = conn.execute(
+            "SELECT t.tool_name, t.status, t.claim_pid, t.claim_host, t.claimed_at, r.status AS run_status,"
+            " r.version FROM tool_executions t JOIN runs r ON r.run_id = t.run_id"
+            " WHERE t.run_id = ? AND t.tool_call_id = ?",
+            (run_id, call_id),
+        ).fetchone()
+        if row is None:
+            return CallClaimed(f"run {run_id} has no call {call_id} in the store", run_id=run_id)
+        holder = f"pid {row['claim_pid']} on host {row['claim_host']}" if row["claim_pid"] else "another holder"
+        since = f" since {row['claimed_at']}" if row["claimed_at"] else ""
+        return CallClaimed(
+            f"{row['tool_name']} call {call_id} of run {run_id} is {row['status']} (claimed by {holder}{since}): "
+            "it is not run again here",
+            run_id=run_id,
+            stored_status=row["run_status"],
+            stored_version=int(row["version"]),
+            holder=holder,
+        )
+
+    def _remember(self, run: RunOutput, snap: _Snapshot, version: int) -> None:
+        if run.status in (RunStatus.completed, RunStatus.cancelled):
+            self._written.pop(run.run_id, None)  # finished: nobody writes it again
+            return
+        cache = self._written.get(run.run_id)
+        if cache is None or snap.full:
+            cache = _Written(version=version)
+            self._written[run.run_id] = cache
+        cache.version = version
+        cache.header = snap.header_raw
+        cache.messages = len(run.messages)
+        if snap.full:
+            cache.tools = {}
+        for call_id in snap.removed:
+            cache.tools.pop(call_id, None)
+        for _, t, _, _, raw, _ in snap.tools:
+            cache.tools[t.tool_call_id] = raw
+
+    def _scrub(self) -> None:
+        """After a secret was rewritten redacted: make SQLite drop the old pages from the WAL."""
+        with self._lock:
+            try:
+                self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass  # a reader holds the WAL: the next checkpoint overwrites it
 
     @staticmethod
     def _tool_row(run: RunOutput, position: int, t: dict[str, Any], model: ToolExecution) -> tuple[Any, ...]:
@@ -381,6 +937,209 @@ class RunStore:
             _ts(model.finished_at),
         )
 
+    # ------------------------------------------------------------------ reading
+
+    def _assemble(self, run_id: str, header: str, messages: list[str], tools: list[str]) -> RunOutput:
+        try:
+            state = json.loads(header)
+            if messages or "messages" not in state:
+                state["messages"] = [json.loads(m) for m in messages]
+            if tools or "tools" not in state:
+                state["tools"] = [json.loads(t) for t in tools]
+            return RunOutput.model_validate(state)
+        except (ValidationError, ValueError, TypeError) as exc:
+            raise StoreError(f"{self.path}: the saved state of run {run_id} cannot be read: {exc}") from exc
+
+    def _load_many(self, run_ids: Iterable[str]) -> list[RunOutput]:
+        out = []
+        for run_id in run_ids:
+            run = self.load_run(run_id)
+            if run is not None:
+                out.append(run)
+        return out
+
+    def _redact_for_display(self, run: RunOutput) -> None:
+        lossy = False
+        for i, t in enumerate(run.tools):
+            if t.status in _FINISHED:
+                continue  # stored redacted already
+            d = t.model_dump(mode="json")
+            red = self._redactor.run_state({"tools": [d]})["tools"][0]
+            if red != d:
+                run.tools[i] = ToolExecution.model_validate(red)
+                lossy = True
+        if lossy:
+            run._display_copy = True
+
+    # ------------------------------------------------------------------ decision records
+
+    def _records(self, conn: sqlite3.Connection, run_id: str) -> dict[str, tuple[sqlite3.Row, Any]]:
+        """Decision records of the run's pending calls, with their exact payloads."""
+        rows = conn.execute(
+            "SELECT d.*, p.payload AS exact FROM decisions d JOIN tool_executions t"
+            " ON t.run_id = d.run_id AND t.tool_call_id = d.tool_call_id AND t.status = 'pending'"
+            " LEFT JOIN decision_payloads p ON p.run_id = d.run_id AND p.tool_call_id = d.tool_call_id"
+            " WHERE d.run_id = ?",
+            (run_id,),
+        ).fetchall()
+        return {r["tool_call_id"]: (r, json.loads(r["exact"]) if r["exact"] else {}) for r in rows}
+
+    def _overlay(self, run: RunOutput, records: dict[str, tuple[sqlite3.Row, Any]]) -> list[str]:
+        changed = []
+        for t in run.tools:
+            if t.status != "pending" or t.tool_call_id not in records:
+                continue
+            row, payload = records[t.tool_call_id]
+            decision = row["decision"]
+            if decision in ("approved", "auto_allowed", "edited"):
+                if payload.get("args") is not None:
+                    if t.proposed_args is None:
+                        t.proposed_args = dict(t.tool_args)
+                    t.tool_args = dict(payload["args"])
+                t.confirmed = True
+                t.error = None
+            elif decision in ("rejected", "auto_denied", "timed_out"):
+                t.confirmed = False
+                t.confirmation_note = row["note"]
+            elif decision == "input_provided":
+                values = payload.get("values") or {}
+                for f in t.user_input_schema or []:
+                    if f.name in values and values[f.name] is not None:
+                        f.value = values[f.name]
+                        f.error = None
+            elif decision == "result_provided":
+                if "result" in payload:
+                    t.result = payload["result"]
+            else:
+                continue
+            t.decided_by = row["decided_by"]
+            t.decided_at = _dt(row["decided_at"])
+            t.approver = row["approver"]
+            t.decision_args = dict(t.tool_args)
+            changed.append(t.tool_call_id)
+        return changed
+
+    @staticmethod
+    def _seen_args(tool: ToolExecution) -> dict[str, Any]:
+        """The arguments a decider is shown: as the model proposed them."""
+        return tool.proposed_args if tool.proposed_args is not None else tool.tool_args
+
+    def _request_row(self, conn: sqlite3.Connection, request: str | int | tuple[str, str]) -> sqlite3.Row:
+        cols = "run_id, tool_call_id, tool_name, status, state, request_id"
+        if isinstance(request, tuple):
+            row = conn.execute(
+                f"SELECT {cols} FROM tool_executions WHERE run_id = ? AND tool_call_id = ?", tuple(request)
+            ).fetchone()
+        else:
+            text = str(request).strip().lstrip("#")
+            row = (
+                conn.execute(f"SELECT {cols} FROM tool_executions WHERE request_id = ?", (int(text),)).fetchone()
+                if text.isdigit()
+                else None
+            )
+        if row is None or row["state"] is None:
+            raise RunNotFound(f"no pending request {request!r} in {self.path} (`hitl-tui pending` lists them)")
+        return row
+
+    @staticmethod
+    def _existing_decision(conn: sqlite3.Connection, run_id: str, call_id: str) -> sqlite3.Row | None:
+        return conn.execute(
+            "SELECT d.*, t.request_id FROM decisions d LEFT JOIN tool_executions t"
+            " ON t.run_id = d.run_id AND t.tool_call_id = d.tool_call_id"
+            " WHERE d.run_id = ? AND d.tool_call_id = ?",
+            (run_id, call_id),
+        ).fetchone()
+
+    @staticmethod
+    def _record(row: sqlite3.Row) -> DecisionRecord:
+        keys = row.keys()
+        return DecisionRecord(
+            id=row["id"],
+            request_id=str(row["request_id"]) if "request_id" in keys and row["request_id"] is not None else None,
+            run_id=row["run_id"],
+            tool_call_id=row["tool_call_id"],
+            tool_name=row["tool_name"],
+            decision=row["decision"],
+            note=row["note"],
+            decided_by=row["decided_by"],
+            approver=row["approver"],
+            decided_at=_dt(row["decided_at"]),
+            args_digest=row["args_digest"],
+        )
+
+    def _already(self, row: sqlite3.Row) -> AlreadyDecided:
+        who = row["approver"] or row["decided_by"] or "someone"
+        how = f" ({row['decided_by']})" if row["approver"] and row["decided_by"] else ""
+        return AlreadyDecided(
+            f"{row['tool_name']} call {row['tool_call_id']} of run {row['run_id']} is already decided "
+            f"({row['decision']}) by {who}{how} at {row['decided_at']}: the first decision stands, nothing was changed",
+            self._record(row),
+        )
+
+    @staticmethod
+    def _same_decision(row: sqlite3.Row, tool: ToolExecution, name: str) -> bool:
+        return row["decision"] == name and row["decided_by"] == tool.decided_by and (
+            tool.decided_at is None or row["decided_at"] == _ts(tool.decided_at)
+        )
+
+    def _insert_decision(
+        self,
+        conn: sqlite3.Connection,
+        run: Any,
+        tool: ToolExecution,
+        decision: str,
+        *,
+        seen: dict[str, Any] | None = None,
+        keep_secret_fields: bool = True,
+    ) -> sqlite3.Row | None:
+        """Insert the tool's decision unless the call has one: returns the existing row, or None."""
+        run_id = run.run_id if isinstance(run, RunOutput) else run["run_id"]
+        existing = self._existing_decision(conn, run_id, tool.tool_call_id)
+        if existing is not None:
+            return existing
+        r = self._redactor
+        exact: dict[str, Any] = {}
+        shown: dict[str, Any] = {}
+        if tool.was_edited:
+            exact["args"] = tool.tool_args
+        if decision == "input_provided":
+            values = {f.name: f.value for f in tool.user_input_schema or []}
+            shown["values"] = r.args(values)
+            if not keep_secret_fields:  # typed in this process: kept in its memory, not in the file
+                values = {k: (None if shown["values"].get(k) != v else v) for k, v in values.items()}
+            exact["values"] = values
+        if decision == "result_provided" and tool.result is not None:
+            exact["result"] = tool.result
+            shown["result"] = r.text(tool.result)
+        proposed = tool.proposed_args if tool.proposed_args is not None else tool.tool_args
+        conn.execute(
+            "INSERT INTO decisions (run_id, tool_call_id, tool_name, decision, note, decided_by, decided_at,"
+            " proposed_args, decision_args, executed_args, recorded_at, approver, args_digest, payload)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                tool.tool_call_id,
+                tool.tool_name,
+                decision,
+                r.text(tool.confirmation_note) if tool.confirmation_note else None,
+                tool.decided_by,
+                _ts(tool.decided_at or utcnow()),
+                _json(r.args(proposed)),
+                _json(r.args(tool.decision_args)),
+                _json(r.args(tool.executed_args)),
+                _ts(utcnow()),
+                tool.approver,
+                args_digest(seen if seen is not None else proposed),
+                _json(shown) if shown else None,
+            ),
+        )
+        if exact and tool.status not in _FINISHED:
+            conn.execute(
+                "INSERT OR REPLACE INTO decision_payloads (run_id, tool_call_id, payload) VALUES (?, ?, ?)",
+                (run_id, tool.tool_call_id, _json(exact)),
+            )
+        return None
+
     # ------------------------------------------------------------------ crash recovery
 
     def recover(self) -> list[str]:
@@ -399,33 +1158,52 @@ class RunStore:
         for row in rows:
             if not self._owner_gone(row):
                 continue
-            with self._write() as conn:
-                fresh = conn.execute(
-                    "SELECT r.status, r.owner_pid, r.owner_started, s.state FROM runs r"
-                    " JOIN run_states s ON s.run_id = r.run_id WHERE r.run_id = ?",
-                    (row["run_id"],),
-                ).fetchone()
-                if (
-                    fresh is None
-                    or fresh["status"] != RunStatus.running.value
-                    or fresh["owner_pid"] != row["owner_pid"]
-                    or fresh["owner_started"] != row["owner_started"]
-                ):
-                    continue  # another process took it over meanwhile
-                try:
-                    run = RunOutput.model_validate_json(fresh["state"])
-                except ValidationError as exc:
-                    self.recovery_problems.append(f"run {row['run_id']}: {exc}")
-                    continue
-                if run.open_turn is not None or run.pending_tools:
-                    run.status = RunStatus.paused
-                    run.error = None
-                else:
-                    run.status = RunStatus.error
-                    run.error = INTERRUPTED
-                self._write_run(conn, run, self._redact(run))
-            recovered.append(row["run_id"])
+            if self.recover_run(row["run_id"], expect=row):
+                recovered.append(row["run_id"])
         return recovered
+
+    def recover_run(self, run_id: str, *, expect: sqlite3.Row | None = None, gone_at: int | None = None) -> bool:
+        """Settle one run left `running` by a dead process (see `recover`). False: nothing to do.
+
+        `gone_at=VERSION`: the caller knows the holder is gone although its process lives (the
+        runtime of that very process, which no longer drives the run); recovered only if the run
+        is still at that version (nobody took it over since).
+        """
+        with self._write() as conn:
+            fresh = conn.execute(
+                "SELECT status, version, owner_pid, owner_host, owner_boot, owner_started FROM runs WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()
+            gone = self._owner_gone(fresh) if fresh is not None else False
+            if gone_at is not None and fresh is not None and int(fresh["version"]) == gone_at:
+                gone = True
+            if fresh is None or fresh["status"] != RunStatus.running.value or not gone:
+                return False
+            if expect is not None and (
+                fresh["owner_pid"] != expect["owner_pid"] or fresh["owner_started"] != expect["owner_started"]
+            ):
+                return False  # another process took it over meanwhile
+            try:
+                run = self.load_run(run_id, exact=True, apply_decisions=False)
+            except StoreError as exc:
+                self.recovery_problems.append(f"run {run_id}: {exc}")
+                return False
+            if run is None:
+                return False
+            if run.open_turn is not None or run.pending_tools:
+                run.status = RunStatus.paused
+                run.error = None
+            else:
+                run.status = RunStatus.error
+                run.error = INTERRUPTED
+            self.save_run(run)
+        return True
+
+    @staticmethod
+    def _who(row: sqlite3.Row) -> str:
+        if row["owner_pid"] is None:
+            return "an earlier hitl-tui"
+        return f"pid {row['owner_pid']} on host {row['owner_host']}"
 
     @staticmethod
     def _owner_gone(row: sqlite3.Row) -> bool:
@@ -493,13 +1271,12 @@ class RunStore:
         last: tuple[str, int] = ("", -1)
         while True:
             rows = self._query(
-                f"SELECT r.run_id, r.created_at, r.rowid AS rid, s.state FROM runs r"
-                f" JOIN run_states s ON s.run_id = r.run_id {where} {after} (r.created_at, r.rowid) > (?, ?)"
+                f"SELECT r.run_id, r.created_at, r.rowid AS rid FROM runs r"
+                f" {where} {after} (r.created_at, r.rowid) > (?, ?)"
                 " ORDER BY r.created_at, r.rowid LIMIT ?",
                 (*params, *last, int(page)),
             )
-            for row in rows:
-                yield self._parse(row["run_id"], row["state"])
+            yield from self._load_many(row["run_id"] for row in rows)
             if len(rows) < page:
                 return
             last = (rows[-1]["created_at"], rows[-1]["rid"])
@@ -511,11 +1288,9 @@ class RunStore:
     def paused_runs(self, limit: int = 100) -> list[RunOutput]:
         """Paused runs, oldest first, with their pending calls: what can be resumed."""
         rows = self._query(
-            "SELECT r.run_id, s.state FROM runs r JOIN run_states s ON s.run_id = r.run_id"
-            " WHERE r.status = 'paused' ORDER BY r.updated_at, r.rowid LIMIT ?",
-            (int(limit),),
+            "SELECT run_id FROM runs WHERE status = 'paused' ORDER BY updated_at, rowid LIMIT ?", (int(limit),)
         )
-        return [self._parse(row["run_id"], row["state"]) for row in rows]
+        return self._load_many(row["run_id"] for row in rows)
 
     def latest_run(self, session_id: str | None = None) -> RunOutput | None:
         """The most recently updated run (of the session, if given)."""
@@ -530,7 +1305,11 @@ class RunStore:
 
     def ledger(self, run_id: str) -> list[LedgerEntry]:
         """The run's decisions in the order they were made."""
-        rows = self._query("SELECT * FROM decisions WHERE run_id = ? ORDER BY id", (run_id,))
+        rows = self._query(
+            "SELECT d.*, t.executed_args AS ran_with FROM decisions d LEFT JOIN tool_executions t"
+            " ON t.run_id = d.run_id AND t.tool_call_id = d.tool_call_id WHERE d.run_id = ? ORDER BY d.id",
+            (run_id,),
+        )
         return [
             LedgerEntry(
                 id=row["id"],
@@ -540,10 +1319,13 @@ class RunStore:
                 decision=row["decision"],
                 note=row["note"],
                 decided_by=row["decided_by"],
+                approver=row["approver"],
                 decided_at=_dt(row["decided_at"]),
+                args_digest=row["args_digest"],
                 proposed_args=json.loads(row["proposed_args"]) if row["proposed_args"] else None,
                 decision_args=json.loads(row["decision_args"]) if row["decision_args"] else None,
-                executed_args=json.loads(row["executed_args"]) if row["executed_args"] else None,
+                # Recorded before the call ran (a decision is a record): what ran is on the call's row.
+                executed_args=json.loads(row["executed_args"] or row["ran_with"] or "null"),
                 recorded_at=_dt(row["recorded_at"]),
             )
             for row in rows
@@ -624,4 +1406,15 @@ class RunStore:
         )
 
 
-__all__ = ["INTERRUPTED", "SCHEMA_VERSION", "RunNotFound", "RunStore", "StoreError"]
+__all__ = [
+    "INTERRUPTED",
+    "SCHEMA_VERSION",
+    "AlreadyDecided",
+    "ArgsChanged",
+    "CallClaimed",
+    "DecisionRefused",
+    "RunNotFound",
+    "RunStore",
+    "StaleRun",
+    "StoreError",
+]

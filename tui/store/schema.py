@@ -8,8 +8,13 @@ Rules for whoever adds a migration:
   opening an old database at once migrate it once.
 - The decision ledger (`decisions`) is append-only. Triggers refuse UPDATE and DELETE; a migration
   may add columns to it but never rewrite its rows.
-- Big values live in `run_states`, apart from the small `runs` rows that listing and filtering
-  scan, so that adding columns to `runs` later never pushes them behind a large JSON blob.
+- Big values live apart from the small `runs` rows that listing and filtering scan, so that adding
+  columns to `runs` later never pushes them behind a large JSON blob.
+- Since version 3 a run is stored in pieces, so that a write is proportional to what changed:
+  `run_states` holds the run's header (prompt, status, answer...) without its messages and calls,
+  `run_messages` one row per message (append-only in practice), and `tool_executions.state` one
+  row per call with that call's full JSON. `runs.version` is the compare-and-swap counter that
+  every holder's save is checked against (see run_store.py "Who owns a run").
 """
 
 from __future__ import annotations
@@ -123,8 +128,88 @@ ALTER TABLE decisions ADD COLUMN decision_args TEXT;
 CREATE INDEX tools_by_name ON tool_executions(tool_name, run_id);
 """
 
+V3 = """
+-- Compare-and-swap: every save of a run is checked against (and bumps) this counter.
+ALTER TABLE runs ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+
+-- One row per call holds that call's full JSON: exact while the call is unfinished (so an approved
+-- call runs exactly what was approved, even after a restart), redacted once it is finished.
+ALTER TABLE tool_executions ADD COLUMN state TEXT;
+-- A short, store-unique number for the approvals inbox (`hitl-tui approve 12`).
+ALTER TABLE tool_executions ADD COLUMN request_id INTEGER;
+-- Who claimed the call for execution (set atomically with its move to `running`).
+ALTER TABLE tool_executions ADD COLUMN claim_pid INTEGER;
+ALTER TABLE tool_executions ADD COLUMN claim_host TEXT;
+ALTER TABLE tool_executions ADD COLUMN claimed_at TEXT;
+UPDATE tool_executions SET request_id = rowid;
+CREATE UNIQUE INDEX tools_by_request ON tool_executions(request_id);
+CREATE INDEX tools_pending ON tool_executions(status, run_id);
+
+-- One row per message of a run (messages are only ever appended).
+CREATE TABLE run_messages (
+    run_id        TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+    position      INTEGER NOT NULL,
+    message       TEXT NOT NULL,        -- JSON, redacted
+    PRIMARY KEY (run_id, position)
+);
+
+-- Decisions are records: who decided (approver identity) and on which arguments (digest).
+ALTER TABLE decisions ADD COLUMN approver TEXT;
+ALTER TABLE decisions ADD COLUMN args_digest TEXT;
+-- What a decision supplied besides yes/no, redacted (form values, an external result), for display.
+ALTER TABLE decisions ADD COLUMN payload TEXT;
+
+-- The exact payload of a decision (edited arguments, form values, external result) until its call
+-- has finished; deleted in the transaction that finishes the call. Owner-only, never exported.
+CREATE TABLE decision_payloads (
+    run_id        TEXT NOT NULL,
+    tool_call_id  TEXT NOT NULL,
+    payload       TEXT NOT NULL,
+    PRIMARY KEY (run_id, tool_call_id)
+);
+
+-- A counter bumped by every write, so a waiter polls one tiny row (`RunStore.change_token`).
+CREATE TABLE changes (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    counter       INTEGER NOT NULL
+);
+INSERT INTO changes (id, counter) VALUES (1, 0);
+"""
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    """Add the v3 tables and columns, then split every stored run into header, messages and calls."""
+    import json
+
+    for statement in _statements(V3):
+        conn.execute(statement)
+    rows = conn.execute("SELECT run_id, state FROM run_states").fetchall()
+    for run_id, text in rows:
+        try:
+            state = json.loads(text)
+        except (TypeError, ValueError):
+            continue  # unreadable: left whole; load_run reports it
+        if not isinstance(state, dict):
+            continue
+        messages = state.pop("messages", None) or []
+        tools = state.pop("tools", None) or []
+        conn.execute(
+            "UPDATE run_states SET state = ? WHERE run_id = ?",
+            (json.dumps(state, ensure_ascii=False, separators=(",", ":")), run_id),
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO run_messages (run_id, position, message) VALUES (?, ?, ?)",
+            [(run_id, i, json.dumps(m, ensure_ascii=False, separators=(",", ":"))) for i, m in enumerate(messages)],
+        )
+        for i, tool in enumerate(tools):
+            conn.execute(
+                "UPDATE tool_executions SET state = ?, position = ? WHERE run_id = ? AND tool_call_id = ?",
+                (json.dumps(tool, ensure_ascii=False, separators=(",", ":")), i, run_id, tool.get("tool_call_id")),
+            )
+
+
 #: Migration i (0-based) takes a database from user_version i to i + 1.
-MIGRATIONS: list[Migration] = [V1, V2]
+MIGRATIONS: list[Migration] = [V1, V2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -22,7 +22,9 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from tui.agent.tools import Function, ToolError, tool
-from tui.config import Settings
+from tui.private_files import create_private_file
+
+from .settings import ToolboxSettings
 
 from .settings_source import settings_source
 
@@ -72,11 +74,7 @@ def build_message(subject: str, body: str, to_address: str, sender: str) -> Emai
 def save_to_mbox(msg: EmailMessage, path: Path) -> None:
     """Append `msg` to the mbox at `path`, holding the mbox lock while writing."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # mail is private: a new outbox is readable by its owner only
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            pass
+        create_private_file(path)  # mail is private: a new outbox is 0600, in 0700 folders
         box = mailbox.mbox(str(path), create=True)
         try:
             box.lock()
@@ -95,7 +93,7 @@ def save_to_mbox(msg: EmailMessage, path: Path) -> None:
         raise ToolError(f"Could not write the outbox {path}: {exc.strerror or exc}. Set HITL_TUI_OUTBOX to another file.") from None
 
 
-def send_via_smtp(msg: EmailMessage, settings: Settings) -> None:
+def send_via_smtp(msg: EmailMessage, settings: ToolboxSettings) -> None:
     """Deliver through settings.smtp_host. Every failure becomes a ToolError that says what to check."""
     host, port = settings.smtp_host or "", settings.smtp_port
     where = f"the SMTP server {host}:{port}"
@@ -146,7 +144,7 @@ def send_via_smtp(msg: EmailMessage, settings: Settings) -> None:
         raise ToolError(f"{where} refused some recipients: {refused}.")
 
 
-def _smtp_text(exc: Exception) -> str:
+def _smtp_text(exc: Exception | tuple[int, bytes]) -> str:
     code = getattr(exc, "smtp_code", None)
     error = getattr(exc, "smtp_error", b"")
     if isinstance(exc, tuple):  # entries of SMTPRecipientsRefused.recipients are (code, msg)
@@ -155,7 +153,7 @@ def _smtp_text(exc: Exception) -> str:
     return f"{code} {text}".strip() if code else text
 
 
-def deliver(subject: str, body: str, to_address: str, settings: Settings) -> str:
+def deliver(subject: str, body: str, to_address: str, settings: ToolboxSettings) -> str:
     """Validate, build and deliver; returns the sentence the model sees."""
     address = check_address(to_address)
     msg = build_message(subject, body, address, settings.smtp_from)
@@ -170,7 +168,7 @@ def deliver(subject: str, body: str, to_address: str, settings: Settings) -> str
     )
 
 
-def make_send_email(settings: Settings | None = None) -> Function:
+def make_send_email(settings: ToolboxSettings | None = None) -> Function:
     """Build the tool. It reads outbox / smtp_* from `settings` (or the current config) at call time."""
     source = settings_source(settings)
 

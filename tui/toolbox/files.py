@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path, PurePath
 
 from tui.agent.tools import Function, ToolError, tool
-from tui.config import Settings
+from .settings import ToolboxSettings
 
 from .settings_source import SettingsSource, settings_source
 
@@ -149,7 +149,7 @@ def list_in_workspace(root: Path) -> str:
     return text
 
 
-def make_file_tools(settings: Settings | None = None) -> tuple[Function, Function, Function]:
+def make_file_tools(settings: ToolboxSettings | None = None) -> tuple[Function, Function, Function]:
     """Build (write_file, read_file, list_workspace); they read `workspace` at call time."""
     source = settings_source(settings)
 

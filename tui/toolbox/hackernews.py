@@ -16,7 +16,7 @@ import httpx
 from pydantic import Field
 
 from tui.agent.tools import Function, ToolError, tool
-from tui.config import Settings
+from .settings import ToolboxSettings
 
 from .settings_source import settings_source
 
@@ -106,7 +106,7 @@ async def fetch_top_stories(num_stories: int, *, base_url: str, timeout: float =
     return [s for s in map(_story, items) if s is not None]
 
 
-def make_get_top_hackernews_stories(settings: Settings | None = None) -> Function:
+def make_get_top_hackernews_stories(settings: ToolboxSettings | None = None) -> Function:
     """Build the tool. It reads `hn_base_url` from `settings` (or the current config) at call time."""
     source = settings_source(settings)
 

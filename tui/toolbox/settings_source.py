@@ -1,7 +1,7 @@
-"""Where a built-in tool gets its settings: a fixed Settings object, or the current config.
+"""Where a built-in tool gets its settings: a fixed settings object, or the environment.
 
 Tools read their settings when they are *called*, not when they are built, so a change to the
-environment (`HITL_TUI_HN_BASE_URL=...`) or to a Settings object the UI holds is seen by the next
+environment (`HITL_TUI_HN_BASE_URL=...`) or to a settings object the UI holds is seen by the next
 call without rebuilding the toolbox.
 """
 
@@ -9,26 +9,30 @@ from __future__ import annotations
 
 from typing import Callable
 
+from pydantic import ValidationError
+
 from tui.agent.tools import ToolError
-from tui.config import ConfigError, Settings, load_settings
 
-SettingsSource = Callable[[], Settings]
+from .settings import EnvToolboxSettings, ToolboxSettings
+
+SettingsSource = Callable[[], ToolboxSettings]
 
 
-def settings_source(settings: Settings | None = None) -> SettingsSource:
+def settings_source(settings: ToolboxSettings | None = None) -> SettingsSource:
     """A callable returning the settings to use right now.
 
-    With a Settings object, that object (its attributes are read at call time). Without one, the
-    merged configuration (defaults < config TOML < HITL_TUI_* variables) loaded afresh per call.
+    With a settings object, that object (its attributes are read at call time). Without one, the
+    defaults overridden by HITL_TUI_* variables, read afresh per call.
     """
     if settings is not None:
         return lambda: settings
     return current_settings
 
 
-def current_settings() -> Settings:
-    """Load the configuration now; a broken config becomes a ToolError the model and user can read."""
+def current_settings() -> ToolboxSettings:
+    """Read the environment now; an invalid variable becomes a ToolError the model and user can read."""
     try:
-        return load_settings()
-    except ConfigError as exc:
-        raise ToolError(f"hitl-tui's settings are invalid, so the tool cannot run: {exc}") from None
+        return EnvToolboxSettings()
+    except ValidationError as exc:
+        problems = "; ".join(f"HITL_TUI_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise ToolError(f"The built-in tools' settings are invalid, so the tool cannot run: {problems}") from None

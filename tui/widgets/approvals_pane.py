@@ -56,10 +56,20 @@ class PendingItem(Widget):
     PendingItem { height: auto; }
     """
 
-    def __init__(self, run: RunOutput, tool: ToolExecution, *, show_times: bool = True, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        run: RunOutput,
+        tool: ToolExecution,
+        *,
+        show_times: bool = True,
+        now: Callable[[], datetime] | None = None,
+        origin: str | None = None,
+    ) -> None:
         super().__init__(classes="pending-item")
         self.run = run
         self.tool = tool
+        #: Who holds the run when it is another process (`agent · host/pid`), shown under the name.
+        self.origin = origin
         self.show_times = show_times
         self._now = now or (lambda: datetime.now(timezone.utc))
         #: Marked with space for a batch decision (Y / N).
@@ -86,6 +96,9 @@ class PendingItem(Widget):
         if tool.approval_timeout and self.show_times:
             waiting += f" · times out after {tool.approval_timeout:g}s ({tool.on_timeout})"
         text.append_text(literal(waiting, "dim"))
+        if self.origin:
+            text.append("\n")
+            text.append_text(literal(self.origin, "dim"))
         width = max(12, self.content_region.width or 40)
         summary = args_summary(tool, limit=width)
         if summary:
@@ -107,6 +120,7 @@ class ApprovalsList(VerticalScroll, can_focus=True):
         Binding("space", "toggle_mark", "Mark", id="approvals.mark", tooltip="Mark the item for a batch decision (Y / N)"),
         Binding("Y", "batch('approve')", "Approve marked", id="approvals.batch_approve", tooltip="Approve the marked items, or every item of this turn when none is marked"),
         Binding("N", "batch('reject')", "Reject marked", id="approvals.batch_reject", tooltip="Reject the marked items, or every item of this turn when none is marked"),
+        Binding("v", "view", "View run", id="approvals.view", tooltip="Read the highlighted item's run (read-only), whichever process holds it"),
     ]
 
     cursor: reactive[int] = reactive(0, init=False)
@@ -140,6 +154,11 @@ class ApprovalsList(VerticalScroll, can_focus=True):
         if 0 <= self.cursor < len(items):
             item = items[self.cursor]
             self.post_message(ApprovalsPane.OpenItem(item.run.run_id, item.tool.tool_call_id))
+
+    def action_view(self) -> None:
+        items = self.items
+        if 0 <= self.cursor < len(items):
+            self.post_message(ApprovalsPane.ViewRun(items[self.cursor].run.run_id))
 
     def action_toggle_mark(self) -> None:
         items = self.items
@@ -198,6 +217,13 @@ class ApprovalsPane(Vertical):
             self.keys = keys
             self.action = action
 
+    class ViewRun(Message):
+        """The user wants to read this run (read-only), e.g. one held by another process."""
+
+        def __init__(self, run_id: str) -> None:
+            super().__init__()
+            self.run_id = run_id
+
     class CountChanged(Message):
         def __init__(self, count: int) -> None:
             super().__init__()
@@ -236,14 +262,31 @@ class ApprovalsPane(Vertical):
             else:
                 self.discard(run.run_id, tool.tool_call_id)
 
-    def add(self, run: RunOutput, tool: ToolExecution) -> None:
+    def show(
+        self,
+        items: list[tuple[RunOutput, ToolExecution]],
+        *,
+        origin: Callable[[RunOutput], str | None] | None = None,
+    ) -> None:
+        """Show exactly these items (the approvals core's pending list): add new ones, drop the rest."""
+        wanted = {(run.run_id, tool.tool_call_id) for run, tool in items}
+        for key in [key for key in self._items if key not in wanted]:
+            self.discard(*key)
+        for run, tool in items:
+            where = origin(run) if origin is not None else None
+            existing = self._items.get((run.run_id, tool.tool_call_id))
+            if existing is not None and existing.run is run and existing.tool is tool and existing.origin == where:
+                continue
+            self.add(run, tool, origin=where)
+
+    def add(self, run: RunOutput, tool: ToolExecution, *, origin: str | None = None) -> None:
         key = (run.run_id, tool.tool_call_id)
         existing = self._items.get(key)
         if existing is not None:
-            existing.run, existing.tool = run, tool
+            existing.run, existing.tool, existing.origin = run, tool, origin
             existing.refresh(layout=True)
             return
-        item = PendingItem(run, tool, show_times=self.show_times)
+        item = PendingItem(run, tool, show_times=self.show_times, origin=origin)
         self._items[key] = item
         later = [other for other in self.pending_list.items if other.sort_key() > item.sort_key()]
         if later:

@@ -59,3 +59,10 @@ class Model(Protocol):
     def describe(self) -> str:
         """A short human description, e.g. "gpt-4o-mini @ http://localhost:11434/v1"."""
         ...
+
+
+@runtime_checkable
+class ServedModel(Protocol):
+    """A model reached over the network: runs record where it was served (`RunOutput.base_url`)."""
+
+    base_url: str | None

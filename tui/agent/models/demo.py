@@ -410,7 +410,7 @@ _EDITED = re.compile(
 
 def _outcomes(since: list[dict[str, Any]]) -> list[_Outcome]:
     """Every tool result since the prompt, oldest first, with the call that produced it."""
-    calls: dict[str, tuple[str, dict[str, Any]]] = {}
+    calls: dict[str | None, tuple[str, dict[str, Any]]] = {}
     out: list[_Outcome] = []
     for m in since:
         if m.get("role") == "assistant":

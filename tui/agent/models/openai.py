@@ -92,7 +92,7 @@ class OpenAIChat:
             if self.base_url is None:
                 raise ModelError(
                     f"No API key: set {self.api_key_env} (or pass api_key=), or point OPENAI_BASE_URL / "
-                    "--base-url at a local server such as Ollama. Without either, use the offline demo model."
+                    "base_url at a local server such as Ollama. Without either, use the offline demo model."
                 )
             key = NO_KEY
         http_client = DefaultAsyncHttpxClient(verify=_shared_ssl_context(), timeout=self.timeout)
@@ -269,13 +269,13 @@ def _model_error(exc: Exception, model: OpenAIChat, *, partial: bool = False) ->
     detail = _error_detail(exc)
     if isinstance(exc, openai.AuthenticationError) or status == 401:
         return ModelError(
-            f"{where} rejected the API key (401{detail}). Check {model.api_key_env} or --api-key-env.",
+            f"{where} rejected the API key (401{detail}). Check {model.api_key_env} (api_key_env names the variable).",
             status_code=401,
         )
     if isinstance(exc, openai.PermissionDeniedError) or status == 403:
         return ModelError(f"{where} refused access (403{detail}). Check the key's permissions for model {model.id}.", status_code=403)
     if isinstance(exc, openai.NotFoundError) or status == 404:
-        return ModelError(f"{where} does not know model {model.id!r} or the URL is wrong (404{detail}). Check --model and --base-url.", status_code=404)
+        return ModelError(f"{where} does not know model {model.id!r} or the URL is wrong (404{detail}). Check the model id and base_url.", status_code=404)
     if isinstance(exc, openai.RateLimitError) or status == 429:
         return ModelError(
             f"{where} is rate limiting requests (429{detail}). Wait a moment, then continue the run.",
@@ -300,7 +300,7 @@ def _model_error(exc: Exception, model: OpenAIChat, *, partial: bool = False) ->
                 retryable=True,
             )
         return ModelError(
-            f"Could not connect to {where} ({exc.__cause__ or exc}). Is the server running? Check --base-url / OPENAI_BASE_URL.",
+            f"Could not connect to {where} ({exc.__cause__ or exc}). Is the server running? Check base_url / OPENAI_BASE_URL.",
             retryable=True,
         )
     if isinstance(exc, openai.APIStatusError) and status is not None and status >= 500:

@@ -11,9 +11,9 @@ import sys
 from datetime import datetime
 from typing import TextIO
 
-from .export import export_json, export_markdown, export_session_json, export_session_markdown
-from .run_store import RunNotFound, RunStore, StoreError
-from .summaries import RunSummary
+from tui.store.export import export_json, export_markdown, export_session_json, export_session_markdown
+from tui.store.run_store import RunNotFound, RunStore, StoreError
+from tui.store.summaries import RunSummary
 
 _FORMATS = {"md": "markdown", "markdown": "markdown", "json": "json"}
 

@@ -5,21 +5,9 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Iterable
 
-from .agent.rules import DryRunReport, PastCall, RulesError, dry_run, load_rules, past_calls
-from .agent.run import RunOutput
-
-
-def history_calls(store: Any) -> list[PastCall]:
-    """Every recorded tool call, oldest run first."""
-    runs: Iterable[RunOutput]
-    if hasattr(store, "iter_runs"):
-        runs = store.iter_runs()
-    else:
-        summaries = store.list_runs(limit=1_000_000)
-        runs = (r for r in (store.load_run(s.run_id) for s in summaries) if r is not None)
-    return past_calls(runs)
+from tui.agent.rules import DryRunReport, PastCall, RulesError, dry_run, load_rules
+from tui.store.history_calls import RunSource, history_calls
 
 
 def format_report(report: DryRunReport) -> str:
@@ -33,7 +21,8 @@ def format_report(report: DryRunReport) -> str:
     return "\n".join(lines)
 
 
-def rules_test_command(store: Any, file: str) -> int:
+def rules_test_command(store: RunSource | None, file: str) -> int:
+    """Dry-run every rule of `file` over the history (`store` None: no history yet)."""
     try:
         rules = load_rules(Path(file))
     except RulesError as exc:
@@ -45,7 +34,7 @@ def rules_test_command(store: Any, file: str) -> int:
     if not rules:
         print(f"{file}: no rules.")
         return 0
-    calls = history_calls(store)
+    calls: list[PastCall] = history_calls(store) if store is not None else []
     print(f"Dry run of {len(rules)} rule(s) over {len(calls)} recorded tool call(s):\n")
     warned = False
     for rule in rules:
