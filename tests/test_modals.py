@@ -438,6 +438,8 @@ async def test_help_lists_the_apps_keys_and_every_modals_keys_and_explains_decis
             "Confirmation dialog",
             "User-input form",
             "External result",
+            "A run whose process has ended",
+            "Viewing a run (read-only)",
             "Saving an always rule",
             "History",
             "Approval rules (f2)",

@@ -29,6 +29,8 @@ TITLES: dict[str, str] = {
     "ConfirmModal": "Confirmation dialog",
     "UserInputModal": "User-input form",
     "ExternalResultModal": "External result",
+    "ForeignRunModal": "A run whose process has ended",
+    "RunViewScreen": "Viewing a run (read-only)",
     "RuleDryRunModal": "Saving an always rule",
     "HistoryScreen": "History",
     "RulesScreen": "Approval rules (f2)",
