@@ -26,5 +26,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("HITL_TUI_OUTBOX", str(home / "outbox.mbox"))
     monkeypatch.setenv("HITL_TUI_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("HITL_TUI_HN_BASE_URL", "http://127.0.0.1:9/v0")  # discard port: offline
+    # Decision keys work at once in tests; the grace period's own tests set `arm_delay` themselves.
+    monkeypatch.setenv("HITL_TUI_DECISION_DELAY", "0")
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HITL_TUI_MODEL", "HITL_TUI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)

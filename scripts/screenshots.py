@@ -60,6 +60,7 @@ def _sandbox() -> ThreadingHTTPServer:
         HITL_TUI_OUTBOX=str(tmp / "outbox.mbox"),
         HITL_TUI_CONFIG=str(tmp / "config.toml"),
         HITL_TUI_HN_BASE_URL=f"http://127.0.0.1:{server.server_address[1]}/v0",
+        HITL_TUI_DECISION_DELAY="0",  # the script's keys are deliberate: no grace period to wait out
     )
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HITL_TUI_MODEL", "HITL_TUI_BASE_URL"):
         os.environ.pop(var, None)

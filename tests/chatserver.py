@@ -15,6 +15,7 @@ A script entry is built with one of:
     fault("cut", after=2)                           close the socket after `after` SSE chunks
     fault("stream_error", after=2)                  an error event in the stream after `after` chunks
     fault("stall", after=2, seconds=5)              stream `after` chunks, then go silent for `seconds`
+    raw(b'{"choices": [{}]}')                       exactly these bytes as the body (status 200 by default)
 
 A server that cannot stream when tools are offered is a property of the server, as in real life:
 `ChatServer(stream_with_tools="error")` answers every such stream request with 400 "streaming is
@@ -63,6 +64,10 @@ class Reply:
     repeat_name: bool = False
     #: Stream tool-call deltas without `index` (only the first delta of a call has its id).
     no_index: bool = False
+    #: Send exactly these bytes as the body (a broken server), with `raw_status`.
+    raw: bytes | None = None
+    raw_status: int = 200
+    raw_type: str = "application/json"
 
 
 Script = Reply | Callable[[dict[str, Any]], Reply]
@@ -84,6 +89,11 @@ def tools(*calls: Call, content: str = "", repeat_name: bool = False, no_index: 
 def fault(kind: FaultKind, *, seconds: float = 5.0, after: int = 1, content: str = "", calls: list[Call] | None = None) -> Reply:
     """A failure. For "cut", `content` / `calls` are what the stream was in the middle of sending."""
     return Reply(content=content, calls=list(calls or []), fault=kind, seconds=seconds, after=after)
+
+
+def raw(body: bytes, *, status: int = 200, content_type: str = "application/json") -> Reply:
+    """A reply of exactly `body` (for plain and streaming requests alike): malformed servers."""
+    return Reply(raw=body, raw_status=status, raw_type=content_type)
 
 
 _ERRORS: dict[str, tuple[int, str, str, str | None]] = {
@@ -273,6 +283,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(
                 500, {"error": {"message": "chatserver: the script has no reply left for this request", "type": "test_error"}}
             )
+            return
+        if reply.raw is not None:
+            self.send_response(reply.raw_status)
+            self.send_header("Content-Type", reply.raw_type)
+            self.send_header("Content-Length", str(len(reply.raw)))
+            self.end_headers()
+            self.wfile.write(reply.raw)
+            self.wfile.flush()
             return
         kind: str | None = reply.fault
         if kind in ("401", "429", "500") or (kind == "stream_error" and not stream):

@@ -155,7 +155,7 @@ def test_rules_test_without_a_history_dry_runs_over_nothing_and_creates_nothing(
     rules.write_text('[[rule]]\nname = "a"\ntool = "write_file"\neffect = "allow"\n')
     done = hitl("rules", "test", str(rules))
     assert done.returncode == 0, done.stderr
-    assert "over 0 recorded tool call(s)" in done.stdout
+    assert "over 0 recorded tool calls" in done.stdout
     assert not default_db().exists()
 
 

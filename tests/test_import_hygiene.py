@@ -79,3 +79,10 @@ def test_importing_the_runtime_does_not_import_the_openai_client():
     _, loaded = loaded_after(["tui.agent", "tui.agent.models"])
     assert "openai" not in loaded
     assert "httpx2" not in loaded
+
+
+def test_importing_the_mcp_toolkit_does_not_import_the_mcp_sdk():
+    """`tui.agent.mcp` is imported by the dashboard at start-up; the SDK loads when a server starts."""
+    _, loaded = loaded_after(["tui.agent.mcp"])
+    assert "mcp" not in loaded
+    assert not {"textual", "rich"} & loaded

@@ -85,7 +85,7 @@ async def test_rules_test_command_prints_the_figures_and_warns(tmp_path: Path, c
     rules.write_text(RULE)
     assert main(["rules", "test", str(rules), "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert "would have matched 5 past call(s); WARNING: 2 of them were rejected by a person" in out
+    assert "would have matched 5 past calls; WARNING: 2 of them were rejected by a person" in out
     lines = [line for line in out.splitlines() if line.strip().startswith(("REJECTED", "completed"))]
     assert [line.split()[0] for line in lines] == ["REJECTED", "REJECTED", "completed", "completed", "completed"]
     assert "not during business hours" in lines[0] and "nine replicas is too many" in lines[1]

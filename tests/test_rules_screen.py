@@ -33,13 +33,19 @@ async def test_the_rules_screen_lists_rules_with_their_source_and_deletes_sessio
             ("session", "allow", "write_file"),
         ]
         assert "num_stories <= 5" in str(rows[0][3])
-        # a saved rule cannot be deleted here
-        await pilot.press("x")
-        assert table.row_count == 2
+        # a session rule goes at once
         await pilot.press("down", "x")
         await pilot.pause()
         assert table.row_count == 1
         assert policy.session_allow == set()
+        # a saved rule asks once more, then leaves the file
+        await pilot.press("up", "x")
+        await pilot.pause()
+        assert table.row_count == 1 and len(policy.rules) == 1
+        await pilot.press("x")
+        await pilot.pause()
+        assert table.row_count == 0
+        assert RulesPolicy.from_file(path).rules == []
 
 
 async def test_an_invalid_rules_file_is_shown_on_the_rules_screen(tmp_path: Path):
@@ -74,7 +80,7 @@ async def test_the_dry_run_lists_person_rejected_matches_first_and_y_saves():
         app.push_screen(RuleDryRunModal(report), results.append)
         await pilot.pause()
         summary = _text(app, "#dryrun-summary")
-        assert "would have matched 3 past call(s)" in summary and "2 of them were rejected by a person" in summary
+        assert "would have matched 3 past calls" in summary and "2 of them were rejected by a person" in summary
         rows = [str(w.render()) for w in app.screen.query(".dryrun-row")]
         assert rows[0].startswith("✗ rejected by you") and "too many requests today" in rows[0]
         assert rows[1].startswith("✗ rejected by you") and "not now" in rows[1]

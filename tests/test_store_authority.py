@@ -282,9 +282,9 @@ async def test_store_writes_run_off_the_event_loop(tmp_path: Path) -> None:
     threads: list[str] = []
 
     class WatchedStore(RunStore):
-        def save_run(self, run, *, claim=()):  # type: ignore[no-untyped-def]
+        def save_run(self, run, **kwargs):  # type: ignore[no-untyped-def]
             threads.append(threading.current_thread().name)
-            return super().save_run(run, claim=claim)
+            return super().save_run(run, **kwargs)
 
     agent = make_agent(WatchedStore(tmp_path / "runs.db"))
     run = await approved_run(agent, tmp_path / "out.txt")

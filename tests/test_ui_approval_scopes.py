@@ -82,7 +82,7 @@ async def test_A_shows_a_dry_run_then_writes_a_rule_that_a_fresh_app_obeys():
         await pilot.pause()
         assert isinstance(app.screen, RuleDryRunModal)
         summary = str(app.screen.query_one("#dryrun-summary").render())
-        assert "would have matched 1 past call(s); WARNING: 1 of them was rejected by a person" in summary
+        assert "would have matched 1 past call; WARNING: 1 of them was rejected by a person" in summary
         rows = [str(w.render()) for w in app.screen.query(".dryrun-row")]
         assert len(rows) == 1 and rows[0].startswith("✗ rejected by you") and "not now" in rows[0]
         await pilot.press("y")
@@ -196,7 +196,7 @@ async def test_an_invalid_rules_file_gives_a_clear_startup_message_and_disables_
     probe.settings.rules.write_text('[[rule]]\nname = "r"\ntool = "restart_service"\neffect = "always"\n')
     app = make_app(tools=[restart_service], builtin_tools=False)
     async with app.run_test(size=WIDE) as pilot:
-        await pilot.pause()
+        await wait_for(pilot, lambda: "Approval rules are off" in screen_text(app))  # a condition, not a pause
         shown = screen_text(app)
         assert "Approval rules are off" in shown and "line 1" in shown
         assert app.agent.policy.rules == []

@@ -51,7 +51,7 @@ async def test_approving_with_y_runs_the_tool_and_streams_the_models_answer(hn_s
         assert tool_states(app) == [("get_top_hackernews_stories", "completed")]
         text = screen_text(app)
         assert "A tiny SQLite trick" in text  # the model's answer, streamed into the conversation
-        assert "by user" in text  # the log says who decided
+        assert "by you" in text  # the log says who decided
         assert app.query_one(ApprovalsPane).count == 0
         assert app.agent.run_response.status == "completed"
 
@@ -176,7 +176,7 @@ async def test_a_allows_the_tool_for_the_session_so_the_next_call_does_not_ask(h
         assert run.status == "completed"
         assert run.tools[0].decided_by == "session-allow"
         assert tool_states(app) == [("get_top_hackernews_stories", "completed")] * 2
-        assert "by session-allow" in screen_text(app)
+        assert "by you (session)" in screen_text(app)
 
 
 async def test_two_parallel_gated_calls_from_a_real_server_are_decided_one_by_one(chat_server: ChatServer) -> None:

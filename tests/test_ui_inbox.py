@@ -82,10 +82,10 @@ async def test_a_run_whose_process_died_can_be_taken_over_and_finished_here(tmp_
         await pilot.press("t")  # take over
         await settle(pilot, app)
         assert isinstance(app.screen, ConfirmModal)
-        assert PUBLISH in screen_text(app)  # its conversation is shown here now
         await pilot.press("y")
         await settle(pilot, app)
         assert isinstance(app.screen, Dashboard)
+        assert PUBLISH in screen_text(app)  # its conversation is shown here now (the modal covered it)
     assert RunStore(db).load_run(run_id).status == "completed"  # type: ignore[union-attr]
     [line] = effects(fx)
     assert line.startswith("publish_post Hello pid=") and not line.endswith(f"pid={agent.pid}")  # ran here, once

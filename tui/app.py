@@ -5,26 +5,43 @@
 tool specs and store the same way. Tests and embedders pass their own `agent` (and `store`).
 Process-wide settings (GC thresholds) belong to the entry point (`tui.cli`), not to an App that
 may be embedded.
+
+Start-up is fast where people feel it: `HitlApp()` without an agent or `--tools` first shows a
+light starting screen, and only after that first frame (Textual's `Ready` event) loads the
+settings, the store, the agent (pydantic models, the openai client, the toolbox) and the
+dashboard (Markdown), off the event loop where it can (tests/benchmarks/bench_startup.py). This
+module imports none of them at import time. Given an `agent` or `--tools` (whose errors must
+reach the command line before the app starts), it builds everything at once, as before; so does
+asking for `app.agent` (or the store, settings, dashboard) before the app runs.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from rich.text import Text
-from textual.app import App, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Static
 
-from tui.agent.run import RunStatus
-from tui.bootstrap import build_app_parts
-from tui.config import Settings, load_settings
 from tui.paths import stylesheet
-from tui.screens.dashboard import Dashboard
 
 if TYPE_CHECKING:
     from tui.agent import Agent
+    from tui.config import Settings
+    from tui.screens.dashboard import Dashboard
+
+
+class StartingScreen(Screen[None]):
+    """The first frame of `HitlApp()`: shown while the settings, history and agent load."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Starting hitl-tui: loading the settings, the history and the agent…", id="starting")
+        yield Footer()
 
 
 
@@ -43,8 +60,9 @@ class HitlApp(App[None]):
     """A terminal dashboard for an LLM agent whose tools need a human in the loop."""
 
     TITLE = "hitl-tui"
-    # The default screen's own CSS_PATH is not loaded by Textual, so the app lists the dashboard's.
-    CSS_PATH = [stylesheet("app"), *Dashboard.CSS_PATH]
+    # The default screen's own CSS_PATH is not loaded by Textual, so the app lists the dashboard's
+    # (by name: importing the dashboard here would load the Markdown machinery before the first frame).
+    CSS_PATH = [stylesheet(name) for name in ("app", "dashboard", "conversation", "tool_log", "approvals")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_session", "New session", id="app.new_session", tooltip="Start a fresh conversation (the history keeps the old one)"),
@@ -69,13 +87,70 @@ class HitlApp(App[None]):
         settings_file: Path | None = None,
     ) -> None:
         super().__init__()
-        self.settings = settings if settings is not None else load_settings()
         self.deterministic = deterministic
         self.resume_run_id = resume_run_id
-        self.auto_open = self.settings.auto_open_modals
         #: Where a theme the user picks is saved (None: not saved; `hitl-tui` passes the config file).
         self.settings_file = settings_file
         self._store_problem: str | None = None
+        self._started = False
+        self._built = False
+        self._build_lock = threading.Lock()
+        self._deferred: dict[str, Any] | None = None
+        if settings is not None:
+            self.settings = settings
+            self.auto_open = settings.auto_open_modals
+        if agent is None and not tool_specs:
+            # Built after the first frame (`_start`): see the module docstring.
+            self._deferred = {"settings": settings, "store": store, "builtin_tools": builtin_tools, "force_demo": force_demo}
+            return
+        self._build(settings, agent=agent, store=store, tool_specs=tool_specs, builtin_tools=builtin_tools, force_demo=force_demo)
+        self._built = True
+        self._make_dashboard()
+
+    #: What `HitlApp()` builds after its first frame.
+    _BUILT_LATER = frozenset({"settings", "store", "agent", "is_demo", "auto_open", "dashboard"})
+
+    def __getattr__(self, name: str) -> Any:
+        # Asked for before the deferred start (e.g. `HitlApp().agent` in a script): build it all
+        # now, as `HitlApp()` did before start-up was deferred; the app then opens on the dashboard.
+        if name in HitlApp._BUILT_LATER and self.__dict__.get("_deferred") is not None:
+            self._ensure_built()
+            if "dashboard" not in self.__dict__:
+                self._make_dashboard()
+            self._deferred = None
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _ensure_built(self) -> None:
+        """The deferred settings, store and agent, built once (from any thread)."""
+        with self._build_lock:
+            if self._built:
+                return
+            deferred = self._deferred or {}
+            self._build(
+                deferred.get("settings"),
+                store=deferred.get("store"),
+                builtin_tools=deferred.get("builtin_tools", True),
+                force_demo=deferred.get("force_demo", False),
+            )
+            self._built = True
+
+    def _build(
+        self,
+        settings: "Settings | None",
+        *,
+        agent: "Agent | None" = None,
+        store: Any = None,
+        tool_specs: list[str] | None = None,
+        builtin_tools: bool = True,
+        force_demo: bool = False,
+    ) -> None:
+        """Settings, store and agent: headless work, safe to run off the event loop."""
+        from tui.bootstrap import build_app_parts
+        from tui.config import load_settings
+
+        self.settings = settings if settings is not None else load_settings()
+        self.auto_open = self.settings.auto_open_modals
         if agent is not None:
             self.agent = agent
             self.store = store if store is not None else agent.store
@@ -89,19 +164,27 @@ class HitlApp(App[None]):
             self.agent.store = self.store
         from tui.agent.models import DemoModel
 
+        from tui.mcp_dashboard import MCPDashboard
+
         self.is_demo = isinstance(self.agent.model, DemoModel)
+        self.mcp = MCPDashboard(self)
         if self.settings.approver:
             self.agent.approver = self.settings.approver  # who decides in this dashboard (audit)
         if self.settings.webhook_url:
             from tui.agent.notify import Webhook
 
             self.agent.on_pause.append(Webhook(self.settings.webhook_url, store=self.store))
-        self.dashboard = Dashboard(
+
+    def _make_dashboard(self) -> None:
+        from tui.screens.dashboard import Dashboard
+
+        self.dashboard: Dashboard = Dashboard(
             self.agent,
             auto_open=self.auto_open,
             bell=self.settings.bell,
-            deterministic=deterministic,
+            deterministic=self.deterministic,
             is_demo=self.is_demo,
+            mcp_ready=self.mcp.ready,
             approver=self.settings.approver,
             inbox_poll=self.settings.inbox_poll,
             desktop_notifications=self.settings.desktop_notifications,
@@ -111,9 +194,42 @@ class HitlApp(App[None]):
     # ------------------------------------------------------------------ lifecycle
 
     def get_default_screen(self) -> Screen:
-        return self.dashboard
+        return StartingScreen() if self._deferred is not None else self.dashboard
 
     def on_mount(self) -> None:
+        if self._deferred is None:
+            self._on_started()
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: now build what `HitlApp()` deferred."""
+        if self._deferred is not None and not self._started:
+            self._started = True
+            self.run_worker(self._start(), name="start", group="start", exit_on_error=True)
+
+    async def _start(self) -> None:
+        import asyncio
+
+        try:
+            # Imports (pydantic, sqlite, the toolbox), settings, store and agent: off the loop.
+            await asyncio.to_thread(self._ensure_built)
+            await asyncio.to_thread(__import__, "tui.screens.dashboard")
+            if "dashboard" not in self.__dict__:
+                self._make_dashboard()
+        except Exception as exc:  # say it on screen; ctrl+q still quits
+            message = f"hitl-tui could not start: {type(exc).__name__}: {exc}"
+            for screen in self.screen_stack:
+                if isinstance(screen, StartingScreen):
+                    screen.query_one("#starting", Static).update(message)
+            self.notify(message, severity="error", markup=False, timeout=30)
+            return
+        self._deferred = None
+        while len(self.screen_stack) > 1:  # e.g. the command palette opened while starting
+            await self.pop_screen()
+        await self.push_screen(self.dashboard)  # over the starting screen, which stays below it
+        self._on_started()
+
+    def _on_started(self) -> None:
+        """Set-up that needs the agent and the dashboard."""
         self.sub_title = describe_model(self.agent.model)
         if self.settings.theme and self.settings.theme != self.theme:
             if self.settings.theme in self.available_themes:
@@ -134,10 +250,16 @@ class HitlApp(App[None]):
                     f"{rules_error} Every gated call asks you. f2 shows the rules.", title="Approval rules are off"
                 )
             )
+        self.mcp.start()
         if self.resume_run_id:
             self.call_after_refresh(self.resume_run, self.resume_run_id)
         else:
             self._announce_paused_runs()
+
+    async def on_unmount(self) -> None:
+        mcp = self.__dict__.get("mcp")  # None when quitting before the deferred start built it
+        if mcp is not None:
+            await mcp.stop()  # stdio MCP servers end with the dashboard
 
     def _announce_paused_runs(self) -> None:
         paused = getattr(self.store, "paused_runs", None)
@@ -202,6 +324,8 @@ class HitlApp(App[None]):
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self._deferred is not None and action in ("new_session", "history", "rules", "model_info", "toggle_auto_open", "decide_next"):
+            return False  # still starting: there is no agent or dashboard yet
         if action in ("new_session", "history", "rules"):
             # Not over a modal or another screen: decide or close that first.
             return self.screen is self.dashboard
@@ -226,8 +350,13 @@ class HitlApp(App[None]):
 
         This dashboard's paused runs first, then older ones from the history.
         """
-        paused = {run.run_id: run for run in self.dashboard.runs.values() if run.status == RunStatus.paused}
-        paused_runs = getattr(self.store, "paused_runs", None)
+        from tui.agent.run import RunStatus  # deferred: the app's first frame does not wait for the runtime
+
+        # Read without building: quitting on the starting screen must not build the agent.
+        dashboard = self.__dict__.get("dashboard")
+        runs = dashboard.runs.values() if dashboard is not None else []
+        paused = {run.run_id: run for run in runs if run.status == RunStatus.paused}
+        paused_runs = getattr(self.__dict__.get("store"), "paused_runs", None)
         if paused_runs is not None:
             try:
                 for run in paused_runs(limit=100):
@@ -287,6 +416,8 @@ class HitlApp(App[None]):
             )
             tools.append(f"  {fn.name} ({kind})")
         text = f"Model: {describe_model(self.agent.model)}\nTools:\n" + ("\n".join(tools) or "  none")
+        if self.mcp:
+            text += "\nMCP servers:\n" + self.mcp.servers.summary()
         self.notify(text, title="Model", markup=False, timeout=10)
 
     def action_toggle_auto_open(self) -> None:
@@ -307,6 +438,8 @@ class HitlApp(App[None]):
         yield SystemCommand("Approval rules", "The active rules and their source; delete session rules (f2)", self.action_rules)
         yield SystemCommand("Decide the next waiting call", "Open the oldest item of the Approvals pane", self.action_decide_next)
         yield SystemCommand("Model info", "Which model and tools this dashboard uses", self.action_model_info)
+        if "mcp" in self.__dict__:  # built after the first frame
+            yield from self.mcp.commands()
         yield SystemCommand(
             "Toggle auto-open of decision dialogs",
             f"Now {'on' if self.auto_open else 'off'}: when a run pauses, its dialog {'opens by itself' if self.auto_open else 'waits in Approvals'}",

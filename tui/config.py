@@ -25,6 +25,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tui.toolbox.settings import ToolboxSettings, UserPath
 
+from .mcp_config import MCPSection
+
 APP_NAME = "hitl-tui"
 ENV_PREFIX = "HITL_TUI_"
 
@@ -70,6 +72,8 @@ class Settings(ToolboxSettings):
         "auto", description="Desktop notification when a call starts waiting: auto-detect the terminal, force OSC 9 / OSC 777, or off."
     )
     inbox_poll: float = Field(0.5, description="Seconds between the dashboard's looks at the store for other processes' pending calls.")
+    # --- MCP servers: [mcp.servers.NAME] with command/args/env or url (see tui/mcp_servers.py)
+    mcp: MCPSection = Field(default_factory=lambda: MCPSection(), description="MCP servers whose tools the agent may call.")
 
     @property
     def api_key(self) -> str | None:

@@ -17,7 +17,12 @@ Target: approve all + continue of 1,000 calls in under 2 s, and a store that gro
 interpreter (e.g. a checkout of the code before the change, `/work/main/.venv/bin/python`) and
 prints both side by side; the last line is the speed-up.
 
-    python tests/benchmarks/bench_gated_calls.py [--sizes 250,500,1000] [--before PYTHON] [--before-sizes 250,500]
+    python tests/benchmarks/bench_gated_calls.py [--sizes 250,500,1000] [--variants all,one_by_one]
+        [--before PYTHON] [--before-sizes 250,500]
+
+To measure the code before the change: `git archive <commit> | tar -x -C /tmp/before`, then
+`--before "env PYTHONPATH=/tmp/before python"` is not possible (one executable is expected), so
+write a two-line wrapper script that sets PYTHONPATH and execs python, and pass its path.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ def _db_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.glob("runs.db*"))
 
 
-async def _measure(n: int, folder: Path) -> dict[str, Any]:
+async def _measure(n: int, folder: Path, variants: tuple[str, ...] = ("all", "one_by_one")) -> dict[str, Any]:
     sys.path.insert(0, str(HERE.parent))
     from chatserver import ChatServer, call, text, tools
 
@@ -73,7 +78,7 @@ async def _measure(n: int, folder: Path) -> dict[str, Any]:
 
     out: dict[str, Any] = {"n": n}
     with ChatServer() as server:
-        for variant in ("all", "one_by_one"):
+        for variant in variants:
             db = folder / variant / "runs.db"
             db.parent.mkdir(parents=True, exist_ok=True)
             server.add(tools(*(call("publish_post", {"title": f"post {i}", "body": "x" * 100}, id=f"c{i}") for i in range(n))))
@@ -108,18 +113,18 @@ async def _measure(n: int, folder: Path) -> dict[str, Any]:
     return out
 
 
-def _child(sizes: list[int]) -> None:
+def _child(sizes: list[int], variants: tuple[str, ...]) -> None:
     results = []
     for n in sizes:
         with tempfile.TemporaryDirectory() as folder:
-            results.append(asyncio.run(_measure(n, Path(folder))))
+            results.append(asyncio.run(_measure(n, Path(folder), variants)))
     print("RESULTS " + json.dumps(results), flush=True)
 
 
-def _run(python: str, sizes: list[int], cwd: Path | None = None) -> list[dict[str, Any]]:
+def _run(python: str, sizes: list[int], variants: tuple[str, ...], cwd: Path | None = None) -> list[dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HITL_TUI_"))}
     proc = subprocess.run(
-        [python, str(Path(__file__).resolve()), "--child", ",".join(map(str, sizes))],
+        [python, str(Path(__file__).resolve()), "--child", ",".join(map(str, sizes)), "--variants", ",".join(variants)],
         capture_output=True, text=True, env=env, cwd=cwd, timeout=3600,
     )
     for line in proc.stdout.splitlines():
@@ -133,6 +138,8 @@ def _table(label: str, results: list[dict[str, Any]]) -> None:
     print(f"{'calls':>6} {'variant':>11} {'pause s':>8} {'decide s':>9} {'continue s':>11} {'decide+cont s':>14} {'KB paused':>10} {'KB done':>8} {'B/call':>7}")
     for r in results:
         for variant in ("all", "one_by_one"):
+            if variant not in r:
+                continue
             v = r[variant]
             total = v["decide_s"] + v["continue_s"]
             print(
@@ -146,15 +153,18 @@ def main() -> int:
     parser.add_argument("--sizes", default="250,500,1000")
     parser.add_argument("--before", default=None, help="another interpreter to compare with (the code before)")
     parser.add_argument("--before-sizes", default=None, help="sizes for --before (default: --sizes)")
+    parser.add_argument("--variants", default="all,one_by_one", help="all (one save_decisions), one_by_one (apply_decision per call)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    variants = tuple(args.variants.split(","))
     if args.child:
-        _child([int(x) for x in args.child.split(",")])
+        _child([int(x) for x in args.child.split(",")], variants)
         return 0
     sizes = [int(x) for x in args.sizes.split(",")]
     print(f"load average: {os.getloadavg()[0]:.2f} (2-core machines: compare ratios from one run)")
-    after = _run(sys.executable, sizes)
-    before = _run(args.before, [int(x) for x in (args.before_sizes or args.sizes).split(",")], cwd=Path("/")) if args.before else []
+    after = _run(sys.executable, sizes, variants)
+    before_sizes = [int(x) for x in (args.before_sizes or args.sizes).split(",")]
+    before = _run(args.before, before_sizes, variants, cwd=Path("/")) if args.before else []
     if before:
         _table(f"before ({args.before})", before)
     _table(f"after ({sys.executable})", after)

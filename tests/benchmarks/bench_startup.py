@@ -8,8 +8,10 @@ Two measurements, both sides interleaved, medians of N:
 - whole process: `python -c` that imports the app, runs it headless and exits right after its
   first frame, timed from the parent (interpreter start-up included; `python -c pass` shown).
 
-"First frame" is the first compositor refresh of the app's screen (the moment Textual has laid
-out and rendered everything the first screen composed). The environment is a temp dir
+"First frame" is Textual's `Ready` event, which it sends right after the first screen has been
+laid out and rendered (a public hook: `on_ready` in a subclass). `HitlApp()` shows a light
+starting screen first and builds settings, store, agent and dashboard after it; the in-process
+rows also show when the dashboard is on screen (informational). The environment is a temp dir
 (HITL_TUI_DB, _WORKSPACE, _OUTBOX, _RULES, _CONFIG, HOME, XDG_*) with no OPENAI_* variables,
 so HitlApp uses the demo model, as on a fresh machine. Bytecode is cached in a private
 PYTHONPYCACHEPREFIX for the subprocesses (the environment disables writing it).
@@ -46,22 +48,17 @@ class Minimal(App):
 '''
 
 PROCESS = '''
-import time
-from textual.screen import Screen
-_first = Screen._compositor_refresh
-def _refresh(self):
-    _first(self)
-    if not getattr(self.app, "_bench_framed", False):
-        self.app._bench_framed = True
-        self.app.exit()
-Screen._compositor_refresh = _refresh
 {setup}
-{make}.run(headless=True, size={size})
+class _FirstFrame({cls}):
+    def on_ready(self, event) -> None:
+        event.prevent_default()  # exit on the first frame: nothing after it is measured
+        self.exit()
+_FirstFrame().run(headless=True, size={size})
 '''
 
 CASES = {
-    "hitl-tui": ("from tui.app import HitlApp", "HitlApp()"),
-    "minimal": (MINIMAL, "Minimal()"),
+    "hitl-tui": ("from tui.app import HitlApp", "HitlApp"),
+    "minimal": (MINIMAL, "Minimal"),
 }
 
 
@@ -88,32 +85,30 @@ def isolated_env(tmp: Path) -> dict[str, str]:
 # ----------------------------------------------------------------------------- in process
 
 
-def first_frame_hook() -> dict[str, Any]:
-    """Record when each app's first screen first renders (Screen._compositor_refresh)."""
-    from textual.screen import Screen
+def timed(cls: type, seen: dict[int, float]) -> type:
+    """`cls` that records when its first frame is on screen (Textual's Ready event)."""
 
-    seen: dict[str, Any] = {}
-    original = Screen._compositor_refresh
+    class Timed(cls):  # type: ignore[misc, valid-type]
+        def on_ready(self) -> None:  # the base class's on_ready runs too
+            seen[id(self)] = time.perf_counter()
 
-    def hooked(self: Any) -> None:
-        original(self)
-        app = self.app
-        if id(app) not in seen:
-            seen[id(app)] = time.perf_counter()
-
-    Screen._compositor_refresh = hooked  # type: ignore[method-assign]
-    return seen
+    return Timed
 
 
-async def in_process(make: Callable[[], Any], seen: dict[str, Any]) -> tuple[float, float]:
-    """(seconds to the first frame, seconds until run_test hands over the Pilot)."""
+async def in_process(make: Callable[[], Any], seen: dict[int, float]) -> tuple[float, float, float]:
+    """(seconds to the first frame, until run_test hands over the Pilot, until the dashboard (if any) is up)."""
     t0 = time.perf_counter()
     app = make()
-    async with app.run_test(size=SIZE):
+    async with app.run_test(size=SIZE) as pilot:
         t_pilot = time.perf_counter()
+        await app.workers.wait_for_complete()  # HitlApp(): the deferred build
+        if hasattr(app, "dashboard"):
+            while app.screen is not app.dashboard:
+                await pilot.pause(0.001)
+        t_ready = time.perf_counter()
         assert id(app) in seen, "no frame was rendered"
         t_frame = seen.pop(id(app))
-    return t_frame - t0, t_pilot - t0
+    return t_frame - t0, t_pilot - t0, t_ready - t0
 
 
 def process_wall(code: str, env: dict[str, str]) -> float:
@@ -142,41 +137,46 @@ def main() -> None:
         namespace: dict[str, Any] = {}
         exec(MINIMAL, namespace)
         Minimal = namespace["Minimal"]
-        seen = first_frame_hook()
-        makers = {"hitl-tui": HitlApp, "minimal": Minimal}
+        seen: dict[int, float] = {}
+        makers = {"hitl-tui": timed(HitlApp, seen), "minimal": timed(Minimal, seen)}
 
         if args.profile:
             from pyinstrument import Profiler
 
-            asyncio.run(in_process(HitlApp, seen))
+            asyncio.run(in_process(makers["hitl-tui"], seen))
             p = Profiler(async_mode="disabled", interval=0.0002)
             p.start()
-            asyncio.run(in_process(HitlApp, seen))
+            asyncio.run(in_process(makers["hitl-tui"], seen))
             p.stop()
             print(p.output_text(unicode=False, color=False, show_all=args.profile_all))
             return
 
         for make in makers.values():  # warm-up (and the subprocesses' bytecode cache)
             asyncio.run(in_process(make, seen))
-        codes = {name: PROCESS.format(setup=setup, make=make, size=SIZE) for name, (setup, make) in CASES.items()}
+        codes = {name: PROCESS.format(setup=setup, cls=cls, size=SIZE) for name, (setup, cls) in CASES.items()}
         for code in codes.values():
             process_wall(code, env)
 
         frame: dict[str, list[float]] = {k: [] for k in makers}
         pilot: dict[str, list[float]] = {k: [] for k in makers}
+        ready: dict[str, list[float]] = {k: [] for k in makers}
         wall: dict[str, list[float]] = {k: [] for k in makers}
         empty: list[float] = []
         for i in range(args.n):
             order = list(makers) if i % 2 == 0 else list(makers)[::-1]
             for name in order:
-                f, p = asyncio.run(in_process(makers[name], seen))
+                f, p, r = asyncio.run(in_process(makers[name], seen))
                 frame[name].append(f)
                 pilot[name].append(p)
+                ready[name].append(r)
             for name in order:
                 wall[name].append(process_wall(codes[name], env))
             empty.append(process_wall("pass", env))
 
-    med = {k: {"frame": statistics.median(frame[k]), "pilot": statistics.median(pilot[k]), "wall": statistics.median(wall[k])} for k in makers}
+    med = {
+        k: {"frame": statistics.median(frame[k]), "pilot": statistics.median(pilot[k]), "ready": statistics.median(ready[k]), "wall": statistics.median(wall[k])}
+        for k in makers
+    }
     base = statistics.median(empty)
     load = os.getloadavg()[0]
     print(f"Start-up to the first frame, headless {SIZE[0]}x{SIZE[1]}, median of {args.n}; {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load {load:.1f}")
@@ -184,6 +184,7 @@ def main() -> None:
     a, b = med["hitl-tui"], med["minimal"]
     print(f"  {'in process: app() -> first frame':<34} {a['frame']*1e3:12.1f} {b['frame']*1e3:11.1f} {a['frame']/b['frame']:6.2f}")
     print(f"  {'in process: app() -> Pilot ready':<34} {a['pilot']*1e3:12.1f} {b['pilot']*1e3:11.1f} {a['pilot']/b['pilot']:6.2f}")
+    print(f"  {'in process: app() -> dashboard up':<34} {a['ready']*1e3:12.1f} {b['ready']*1e3:11.1f} {a['ready']/b['ready']:6.2f}   (informational)")
     print(f"  {'whole process, exit on 1st frame':<34} {a['wall']*1e3:12.1f} {b['wall']*1e3:11.1f} {a['wall']/b['wall']:6.2f}")
     print(f"  {'whole process minus python start':<34} {(a['wall']-base)*1e3:12.1f} {(b['wall']-base)*1e3:11.1f} {(a['wall']-base)/(b['wall']-base):6.2f}   (python -c pass: {base*1e3:.1f} ms)")
     ratio = a["wall"] / b["wall"]

@@ -42,10 +42,11 @@ from .events import (
     ToolCallCompleted,
     ToolCallStarted,
 )
-from .models.base import Model, ModelError, ModelResponse, ServedModel
+from .models.base import Model, ModelError, ModelResponse, ServedModel, call_model
 from .policy import Policy
 from .run import Message, RunOutput, RunStatus, ToolExecution, new_id, to_text, utcnow
-from .tools import Function, ToolError, as_function
+from .call_context import CallContext, current_call
+from .tools import Function, ToolError, expand_tools
 
 
 class RunStoreProtocol(Protocol):
@@ -56,7 +57,7 @@ class RunStoreProtocol(Protocol):
     not pending any more; `record_decisions` keeps the first decision on each call.
     """
 
-    def save_run(self, run: RunOutput, *, claim: Sequence[str] = ()) -> int: ...
+    def save_run(self, run: RunOutput, *, claim: Sequence[str] = (), calls: bool = True) -> int: ...
 
     def load_run(self, run_id: str, *, exact: bool = False, apply_decisions: bool = True) -> RunOutput | None: ...
 
@@ -165,6 +166,7 @@ class Agent:
         session_id: str | None = None,
         max_turns: int = 20,
         approver: str | None = None,
+        tool_choice: Any = None,
     ) -> None:
         if model is None:
             from .models import default_model
@@ -173,10 +175,10 @@ class Agent:
         self.model = model
         self.functions: dict[str, Function] = {}
         for t in tools or []:
-            f = as_function(t)
-            if f.name in self.functions:
-                raise ValueError(f"two tools are named {f.name!r}; tool names must be unique")
-            self.functions[f.name] = f
+            for f in expand_tools(t):
+                if f.name in self.functions:
+                    raise ValueError(f"two tools are named {f.name!r}; tool names must be unique")
+                self.functions[f.name] = f
         self.instructions: str | None = (
             instructions if instructions is None or isinstance(instructions, str) else "\n".join(instructions)
         )
@@ -190,6 +192,8 @@ class Agent:
         self.tool_specs: list[str] = []
         #: Who this agent's people are in the ledger (`user@host` unless told otherwise).
         self.approver = approver or default_approver()
+        #: The API's tool_choice ("auto", "none", "required", or a named function), as in Agno.
+        self.tool_choice = tool_choice
         #: The latest run (Agno compatibility: `agent.run_response`, `agent.is_paused`).
         self.run_response: RunOutput | None = None
         self._runs: dict[str, RunOutput] = {}
@@ -200,6 +204,8 @@ class Agent:
         self._cancel_requested: set[str] = set()
         #: Per run: calls whose decision came from a record this runtime did not validate first.
         self._from_records: dict[str, set[str]] = {}
+        #: Per run: calls whose decision is known to be recorded in the store.
+        self._recorded: dict[str, set[str]] = {}
         #: Decisions the runtime made (policy, timeouts) not yet written, per run: written in one go.
         self._unrecorded: dict[str, dict[str, ToolExecution]] = {}
         #: Called with (run, waiting calls) whenever a run pauses (webhooks, desktop notices);
@@ -234,7 +240,7 @@ class Agent:
         )
         run.messages.append(Message(role="user", content=prompt))
         self._remember(run)
-        events = self._drive(run, resumed=False)
+        events = self._drive(run, resumed=False, stream=stream)
         return events if stream else self._collect(events, run)
 
     def acontinue_run(
@@ -264,7 +270,7 @@ class Agent:
             by_id = {t.tool_call_id: t for t in updated_tools}
             run.tools = [by_id.get(t.tool_call_id, t) for t in run.tools]
         self._remember(run)
-        events = self._drive(run, resumed=True)
+        events = self._drive(run, resumed=True, stream=stream)
         return events if stream else self._collect(events, run)
 
     def run(self, prompt: str, *, stream: bool = False, session_id: str | None = None) -> Any:
@@ -378,29 +384,31 @@ class Agent:
             pass
         return run
 
-    def _persist(self, run: RunOutput, claim: Sequence[str] = ()) -> None:
+    def _persist(self, run: RunOutput, claim: Sequence[str] = (), calls: bool = True) -> None:
         run.touch()
         if self.store is None:
             return
         try:
             self._flush_ledger(run)
-            self.store.save_run(run, claim=claim)
+            self.store.save_run(run, claim=claim, calls=calls)
         except (RunConflict, StoreFailure):
             raise  # another holder has the run: the caller reloads, nothing is overwritten
         except Exception as exc:  # a store error must never pass silently
             raise StoreFailure(f"could not save run {run.run_id} to the history database: {exc}") from exc
 
-    async def _apersist(self, run: RunOutput, claim: Sequence[str] = ()) -> None:
+    async def _apersist(self, run: RunOutput, claim: Sequence[str] = (), calls: bool = True) -> None:
         """`_persist` in a worker thread: the event loop (and a UI on it) keeps running meanwhile."""
         if self.store is None:
             run.touch()
             return
-        await asyncio.to_thread(self._persist, run, claim)
+        await asyncio.to_thread(self._persist, run, claim, calls)
 
     def _ledger(self, run: RunOutput, tool: ToolExecution, decision: str) -> None:
         """Note a decision the runtime made; it is recorded with the next save, in one transaction."""
         if self.store is None:
             return
+        if tool.tool_call_id in self._recorded.get(run.run_id, ()):
+            return  # its record is in the store already (read or written when the continue began)
         self._unrecorded.setdefault(run.run_id, {})[tool.tool_call_id] = tool
 
     def _flush_ledger(self, run: RunOutput) -> None:
@@ -487,6 +495,7 @@ class Agent:
         else:
             overlaid = set(store.apply_decisions(run))
         self._from_records[run.run_id] = overlaid - checked_here
+        self._recorded[run.run_id] = overlaid | checked_here
         self.bind_tools(run)
         return run.is_finished and not was_finished
 
@@ -567,7 +576,7 @@ class Agent:
     def _is_cancelled(self, run: RunOutput) -> bool:
         return run.run_id in self._cancel_requested
 
-    async def _drive(self, run: RunOutput, *, resumed: bool) -> AsyncIterator[RunEvent]:
+    async def _drive(self, run: RunOutput, *, resumed: bool, stream: bool = True) -> AsyncIterator[RunEvent]:
         if run.run_id in self._active:
             raise RuntimeError(f"run {run.run_id} is already running")
         if run.status in (RunStatus.completed, RunStatus.cancelled):
@@ -597,10 +606,12 @@ class Agent:
         run.error = None
         started = False
         try:
-            await self._apersist(run)  # the checked transition: one holder wins it
+            # The checked transition: one holder wins it. The run's row only: a continue's decisions
+            # are records already, and the calls' rows are written when they are claimed.
+            await self._apersist(run, calls=not resumed)
             started = True
             yield (RunContinued if resumed else RunStarted)(run_id=run.run_id, run=run)
-            async for event in self._loop(run):
+            async for event in self._loop(run, stream=stream):
                 yield event
         except RunConflict as exc:
             if not started:  # another holder has the run: nothing happened here
@@ -631,6 +642,13 @@ class Agent:
                 pass
             yield RunError(run_id=run.run_id, run=run, error=run.error)
         finally:
+            if self._unrecorded.get(run.run_id):
+                try:  # decisions the runtime made before the run stopped: never lost
+                    self._flush_ledger(run)
+                except StoreFailure:
+                    pass
+            self._from_records.pop(run.run_id, None)
+            self._recorded.pop(run.run_id, None)
             self._active.discard(run.run_id)
             _DRIVING.discard(run.run_id)
             self._cancel_requested.discard(run.run_id)
@@ -650,7 +668,7 @@ class Agent:
         except (StoreFailure, RunConflict):
             pass
 
-    async def _loop(self, run: RunOutput) -> AsyncIterator[RunEvent]:
+    async def _loop(self, run: RunOutput, *, stream: bool = True) -> AsyncIterator[RunEvent]:
         # The turn budget guards against a model that never stops calling tools on its own. Each
         # start or continue (a person's action) grants a fresh budget, so "continue" really does
         # give a run that hit the limit more turns.
@@ -689,7 +707,9 @@ class Agent:
             # --- ask the model
             response: ModelResponse | None = None
             try:
-                async for chunk in self.model.astream(self._context(run), [f.to_openai_tool() for f in self.tools]):
+                tools = [f.to_openai_tool() for f in self.tools]
+                # A caller that does not stream gets a plain request, as in Agno (stream=False).
+                async for chunk in call_model(self.model, self._context(run), tools, stream=stream, tool_choice=self.tool_choice):
                     if self._is_cancelled(run):
                         break
                     if chunk.text:
@@ -776,7 +796,7 @@ class Agent:
         if fn is None:
             known = ", ".join(sorted(self.functions)) or "none"
             return self._fail(t, f"Error: there is no tool named {name!r}. Available tools: {known}.")
-        t.description = fn.description
+        t.description = f"{fn.description}\n\n{fn.hint}" if fn.hint else fn.description
         t.requires_confirmation = fn.requires_confirmation
         t.requires_user_input = fn.requires_user_input
         t.external_execution_required = fn.external_execution
@@ -838,12 +858,12 @@ class Agent:
                 yield ToolCallCompleted(run_id=run.run_id, tool=t)
                 continue
 
+            if t.confirmed is False and t.is_gated:  # declined, whatever its kind: nothing runs, the model is told
+                self._reject(run, t)
+                yield ToolCallCompleted(run_id=run.run_id, tool=t)
+                continue
             if t.requires_confirmation:
                 if t.confirmed is None:
-                    continue
-                if t.confirmed is False:
-                    self._reject(run, t)
-                    yield ToolCallCompleted(run_id=run.run_id, tool=t)
                     continue
                 try:
                     args = fn.validate_args(t.tool_args)
@@ -913,7 +933,7 @@ class Agent:
             await self._apersist(run, claim=[t.tool_call_id for t, _, _ in to_run])
             for t, _, _ in to_run:
                 yield ToolCallStarted(run_id=run.run_id, tool=t)
-            await asyncio.gather(*(self._execute(t, fn, args) for t, fn, args in to_run))
+            await asyncio.gather(*(self._execute(t, fn, args, run) for t, fn, args in to_run))
             await self._apersist(run)
             for t, _, _ in to_run:
                 yield ToolCallCompleted(run_id=run.run_id, tool=t)
@@ -963,6 +983,9 @@ class Agent:
     def _apply_policy(self, run: RunOutput, t: ToolExecution) -> None:
         if not t.awaiting_confirmation:
             return
+        fn = self.functions.get(t.tool_name)
+        if fn is not None and fn.needs_review:  # rules were made for its old definition: a person decides
+            return
         decision = self.policy.decide(t, run) if self.policy is not None else None
         if decision is None or decision.effect == "ask":
             return
@@ -1007,7 +1030,9 @@ class Agent:
             decision = "rejected" if t.decided_by in (None, "user") else "auto_denied"
         self._ledger(run, t, decision)
 
-    async def _execute(self, t: ToolExecution, fn: Function, args: dict[str, Any]) -> None:
+    async def _execute(self, t: ToolExecution, fn: Function, args: dict[str, Any], run: RunOutput | None = None) -> None:
+        if run is not None:  # a tool that asks the user mid-call (MCP elicitation) needs to know which call it is
+            current_call.set(CallContext(agent=self, run=run, tool=t))
         try:
             value = await fn.acall(args)
         except ToolError as exc:

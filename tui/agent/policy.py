@@ -20,6 +20,8 @@ Effect = Literal["allow", "ask", "deny"]
 class PolicyDecision:
     effect: Effect
     decided_by: str
+    #: Told to the model as the reason; only ever text a person wrote (a rule's `note`), never
+    #: system wording, so nothing reads system text as "your reason".
     note: str | None = None
 
 
@@ -47,6 +49,15 @@ class Policy:
         self.session_allow.discard(tool_name)
         self.session_deny.discard(tool_name)
 
+    def forget_run(self, run_id: str, tool_name: str) -> None:
+        """Revoke this run's allow or deny for `tool_name` (the rules screen's delete)."""
+        for scoped in (self.run_allow, self.run_deny):
+            names = scoped.get(run_id)
+            if names is not None:
+                names.discard(tool_name)
+                if not names:
+                    del scoped[run_id]
+
     def decide(self, tool: ToolExecution, run: RunOutput) -> PolicyDecision | None:
         """An automatic decision for `tool`, or None to ask the user."""
         if not tool.requires_confirmation:
@@ -54,11 +65,11 @@ class Policy:
         name = tool.tool_name
         # Narrow scopes win over broad ones; within a scope, deny wins over allow.
         if name in self.run_deny.get(run.run_id, ()):
-            return PolicyDecision("deny", "run-deny", "The user declined this tool for the rest of this run.")
+            return PolicyDecision("deny", "run-deny")
         if name in self.run_allow.get(run.run_id, ()):
             return PolicyDecision("allow", "run-allow")
         if name in self.session_deny:
-            return PolicyDecision("deny", "session-deny", "The user declined this tool for this session.")
+            return PolicyDecision("deny", "session-deny")
         if name in self.session_allow:
             return PolicyDecision("allow", "session-allow")
         return None

@@ -12,6 +12,12 @@ A rules file is TOML::
     max = 5                             # numeric range: min / max (inclusive)
     # equals = 3 | glob = "notes/*" | regex = "^notes/"
 
+Path-like arguments (named `path`, `file`, `filename`, `dir`, `directory`, `folder`, `dest`,
+`destination`, `src`, `source`, `target`, or ending in `_path`, `_file`, `_dir`) are matched in
+normalised form: surrounding spaces removed, backslashes as `/`, duplicate slashes collapsed, `./`
+and `..` segments resolved (so `" ./notes//../secrets/key.txt"` is matched as
+`secrets/key.txt`, and `regex = "^secrets/"` denies it). Other arguments are matched as given.
+
 Precedence (fixed): the strictest matching effect wins, deny over ask over allow, whatever the
 scope (saved rule, session or run). Among the matching rules with that effect, the most specific
 one names the decision: more argument conditions first, then an exact tool name over a glob, then
@@ -24,6 +30,7 @@ tool still needs its human data, whatever a rule says.
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -43,6 +50,32 @@ class RulesError(ValueError):
     """The rules file is invalid. The message names the file, the line and the problem."""
 
 
+_PATH_NAME = re.compile(
+    r"^(?:path|file|filename|file_?path|dir|directory|folder|dest|destination|src|source|target)$|_(?:path|file|dir)$",
+    re.I,
+)
+
+
+def is_path_like(name: str) -> bool:
+    """Whether an argument is matched as a path (by its name; see the module docstring)."""
+    return bool(_PATH_NAME.search(name))
+
+
+def normalise_path(text: str) -> str:
+    """`" ./a//b/../c.txt"` -> `"a/c.txt"`: the spelling of a path that rules match.
+
+    `..` segments are resolved lexically against the workspace (a path that climbs out keeps its
+    leading `../`), so every spelling of one workspace file is matched the same way.
+    """
+    value = text.strip().replace("\\", "/")
+    if not value:
+        return value
+    value = posixpath.normpath(value)
+    if value.startswith("//"):  # normpath keeps a leading double slash (POSIX allows it)
+        value = "/" + value.lstrip("/")
+    return "" if value == "." else value
+
+
 @dataclass(frozen=True)
 class ArgCondition:
     arg: str
@@ -56,6 +89,8 @@ class ArgCondition:
         if self.arg not in args:
             return False
         value = args[self.arg]
+        if isinstance(value, str) and is_path_like(self.arg):
+            value = normalise_path(value)
         if self.equals is not None and value != self.equals:
             return False
         if self.glob is not None and not fnmatch.fnmatchcase(str(value), self.glob):
@@ -253,8 +288,23 @@ def active_rules(policy: Policy) -> list[Rule]:
         out.append(Rule(name=f"session-deny:{name}", tool=name, effect="deny", source="session"))
     for run_id, names in policy.run_allow.items():
         for name in sorted(names):
-            out.append(Rule(name=f"run-allow:{name}", tool=name, effect="allow", source="run", note=run_id))
+            out.append(Rule(name=f"run-allow:{run_id}:{name}", tool=name, effect="allow", source="run", note=run_id))
+    for run_id, names in policy.run_deny.items():
+        for name in sorted(names):
+            out.append(Rule(name=f"run-deny:{run_id}:{name}", tool=name, effect="deny", source="run", note=run_id))
     return out
+
+
+def revoke(policy: Policy, rule: Rule) -> None:
+    """Take back any active rule: a session or run choice, or a saved rule (removed from its file)."""
+    if rule.source == "session":
+        policy.forget_session(rule.tool)
+    elif rule.source == "run":
+        policy.forget_run(rule.note or "", rule.tool)
+    elif isinstance(policy, RulesPolicy):
+        policy.delete_saved_rule(rule.name)
+    else:
+        raise RulesError("this policy keeps no rules file")
 
 
 @dataclass
@@ -286,10 +336,6 @@ class RulesPolicy(Policy):
             self.rules = []
             self.error = f"{exc}. Rules are disabled until the file is fixed."
 
-    def all_rules(self) -> list[Rule]:
-        """Every active rule with its source, for the rules screen."""
-        return active_rules(self)
-
     def decide(self, tool: ToolExecution, run: RunOutput) -> PolicyDecision | None:
         if not tool.requires_confirmation:
             return None
@@ -300,8 +346,7 @@ class RulesPolicy(Policy):
             candidates.append((_STRICTNESS[scoped.effect], 1, scoped))
         rule = strictest(self.rules, tool.tool_name, tool.tool_args)
         if rule is not None:
-            note = rule.note or (f"A saved rule ({rule.name}) does not allow this call." if rule.effect == "deny" else None)
-            candidates.append((_STRICTNESS[rule.effect], 0, PolicyDecision(rule.effect, f"rule:{rule.name}", note)))
+            candidates.append((_STRICTNESS[rule.effect], 0, PolicyDecision(rule.effect, f"rule:{rule.name}", rule.note)))
         if not candidates:
             return None
         return max(candidates, key=lambda c: (c[0], c[1]))[2]
@@ -328,8 +373,30 @@ class RulesPolicy(Policy):
             self.rules.append(rule)
         return rule
 
-    def delete_session_rule(self, tool_name: str) -> None:
-        self.forget_session(tool_name)
+    def delete_saved_rule(self, name: str) -> None:
+        """Remove the rule `name` from the rules file (its [[rule]] block) and from the active rules.
+
+        The rest of the file is kept byte for byte; the result is parsed before it is written, so a
+        delete can never leave an invalid file behind.
+        """
+        if self.path is None or not self.path.exists():
+            raise RulesError("no rules file is configured")
+        index = next((i for i, r in enumerate(self.rules) if r.name == name), None)
+        if index is None:
+            raise RulesError(f"no saved rule named {name!r}")
+        text = self.path.read_text(encoding="utf-8")
+        lines = text.splitlines(keepends=True)
+        starts = _rule_lines(text)
+        if index >= len(starts):
+            raise RulesError(f"cannot find the rule {name!r} in {self.path}; edit the file by hand")
+        begin = starts[index] - 1
+        end = starts[index + 1] - 1 if index + 1 < len(starts) else len(lines)
+        remaining = "".join(lines[:begin] + lines[end:])
+        rules = parse_rules(remaining, path=str(self.path))
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(remaining, encoding="utf-8")
+        tmp.replace(self.path)
+        self.rules = rules
 
 
 # ----------------------------------------------------------------------------- dry runs
@@ -354,6 +421,10 @@ class PastCall:
     def rejected_by_person(self) -> bool:
         return self.status == "rejected" and self.decided_by == "user"
 
+    @property
+    def approved_by_person(self) -> bool:
+        return self.status in ("completed", "error", "running") and self.decided_by == "user"
+
 
 def past_calls(runs: Iterable[RunOutput]) -> list[PastCall]:
     out = []
@@ -377,7 +448,11 @@ def past_calls(runs: Iterable[RunOutput]) -> list[PastCall]:
 
 @dataclass
 class DryRunReport:
-    """What a rule would have matched in the history; person-rejected matches come first."""
+    """What a rule would have matched in the history; the matches that disagree with it come first.
+
+    An allow rule disagrees with calls a person *rejected*; a deny rule with calls a person
+    *approved* (those are the calls the rule would now stop). Agreeing matches are not warnings.
+    """
 
     rule: Rule
     matched: list[PastCall]
@@ -387,14 +462,34 @@ class DryRunReport:
         return [c for c in self.matched if c.rejected_by_person]
 
     @property
+    def approved(self) -> list[PastCall]:
+        return [c for c in self.matched if c.approved_by_person]
+
+    @property
+    def conflicts(self) -> list[PastCall]:
+        """The matches a person decided the other way."""
+        if self.rule.effect == "allow":
+            return self.rejected
+        if self.rule.effect == "deny":
+            return self.approved
+        return []
+
+    def is_conflict(self, call: PastCall) -> bool:
+        return call in self.conflicts
+
+    @property
     def ordered(self) -> list[PastCall]:
-        return self.rejected + [c for c in self.matched if not c.rejected_by_person]
+        conflicts = self.conflicts
+        return conflicts + [c for c in self.matched if c not in conflicts]
 
     def summary(self) -> str:
-        text = f"Rule {self.rule.name!r} ({self.rule.describe()}) would have matched {len(self.matched)} past call(s)"
-        if self.rejected:
-            n = len(self.rejected)
-            text += f"; WARNING: {n} of them {'was' if n == 1 else 'were'} rejected by a person"
+        n = len(self.matched)
+        text = f"Rule {self.rule.name!r} ({self.rule.describe()}) would have matched {n} past call{'s' if n != 1 else ''}"
+        conflicts = self.conflicts
+        if conflicts:
+            k = len(conflicts)
+            verb = "rejected" if self.rule.effect == "allow" else "approved"
+            text += f"; WARNING: {k} of them {'was' if k == 1 else 'were'} {verb} by a person"
         return text + "."
 
 

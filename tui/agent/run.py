@@ -261,12 +261,18 @@ class ToolExecution(BaseModel):
         return (
             self.requires_user_input
             and self.status == "pending"
+            and self.confirmed is not False  # declined: nothing more to fill in
             and any(f.value is None or f.error for f in (self.user_input_schema or []))
         )
 
     @property
     def awaiting_external_execution(self) -> bool:
-        return self.external_execution_required and self.result is None and self.status == "pending"
+        return (
+            self.external_execution_required
+            and self.result is None
+            and self.status == "pending"
+            and self.confirmed is not False  # declined: the user will not run it
+        )
 
     @property
     def is_awaiting_decision(self) -> bool:
@@ -310,7 +316,10 @@ class ToolExecution(BaseModel):
         self._stamp(by)
 
     def reject(self, note: str | None = None, *, by: str = "user") -> None:
-        """Decline the call; the note (if any) is passed on to the model."""
+        """Decline the call, whatever its kind (confirmation, user input, external execution).
+
+        Nothing runs; the model is told, with the note if there is one.
+        """
         self.confirmed = False
         self.confirmation_note = note or None
         self._stamp(by)

@@ -96,6 +96,7 @@ def _strip_titles(node: Any) -> Any:
 class Function:
     """A tool: its schema for the model, its HITL flags, and how to call it."""
 
+
     def __init__(
         self,
         entrypoint: Callable[..., Any],
@@ -135,6 +136,8 @@ class Function:
         self.external_execution = external_execution
         self.approval_timeout = approval_timeout
         self.on_timeout = on_timeout
+        #: Optional: shows what a call would do before it is decided (`tui.agent.preview`).
+        self.preview: Any = None
         self.is_async = inspect.iscoroutinefunction(entrypoint)
 
         summary, arg_docs = parse_docstring(inspect.getdoc(entrypoint))
@@ -166,11 +169,28 @@ class Function:
             self.user_input_fields = list(user_input_fields or self._params)
         else:
             self.user_input_fields = []
+        if self.requires_user_input and not self.user_input_fields:
+            # Nothing would be left for the user to fill in: the call would run with no human action.
+            raise ValueError(
+                f"@tool {self.name!r}: requires_user_input=True but the tool has no parameter for the user "
+                "to fill in; add a parameter, or use requires_confirmation=True to ask for approval."
+            )
 
         self._model_args_model = self._build_model(
             {k: v for k, v in self._params.items() if k not in self.user_input_fields}
         )
         self._all_args_model = self._build_model(self._params)
+
+    @property
+    def hint(self) -> str | None:
+        """A note for the person deciding, never sent to the model (e.g. an MCP server's annotations)."""
+        return None
+
+    @property
+    def needs_review(self) -> bool:
+        """The definition changed since a person last trusted it: saved rules and grants do not
+        decide its calls until a person approves one (see `tui.agent.mcp`)."""
+        return False
 
     # ------------------------------------------------------------------ schema
 
@@ -335,6 +355,20 @@ def tool(
         return Function(f, **options)  # type: ignore[arg-type]
 
     return decorate
+
+
+@typing.runtime_checkable
+class Toolkit(typing.Protocol):
+    """Several tools behind one object (e.g. `tui.agent.mcp.MCPTools`): `Agent(tools=[kit])` takes them all."""
+
+    def get_functions(self) -> list[Function]: ...
+
+
+def expand_tools(obj: Any) -> list[Function]:
+    """The Functions behind one entry of `Agent(tools=[...])`: a toolkit's tools, or one tool."""
+    if isinstance(obj, Toolkit):
+        return list(obj.get_functions())
+    return [as_function(obj)]
 
 
 def as_function(obj: Any) -> Function:

@@ -35,6 +35,7 @@ configuration:
 examples:
   hitl-tui                                   the dashboard, offline demo model
   hitl-tui --model llama3.1 --base-url http://localhost:11434/v1
+  hitl-tui --mcp "time=uvx mcp-server-time"  an MCP server's tools, each asking before it runs
   hitl-tui history --status paused           runs waiting for a decision
   hitl-tui resume RUN_ID                     open the dashboard on a paused run
   hitl-tui export RUN_ID --format md         a readable transcript
@@ -62,6 +63,7 @@ def _app_flags(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
     parser.add_argument("--no-builtin-tools", action="store_true", default=argparse.SUPPRESS if sub else False, help="leave out the built-in toolbox")
     parser.add_argument("--rules", metavar="PATH", default=default, help="approval rules TOML file (default: the user config dir)")
     parser.add_argument("--theme", default=default, help="Textual theme name (e.g. textual-dark, nord, gruvbox)")
+    parser.add_argument("--mcp", action="append", default=default, metavar="NAME=COMMAND", help='an MCP server whose tools the agent may call: "NAME=COMMAND ARGS..." or NAME=URL (repeatable; its tools are named NAME_tool and ask unless a rule allows them)')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,6 +261,12 @@ def _launch(
     if args.demo:
         settings.model = None
         settings.base_url = None
+    try:  # --mcp servers join (or replace, by name) those of the config file
+        from ..mcp_config import parse_mcp_flag
+
+        settings.mcp.servers.update(dict(parse_mcp_flag(spec) for spec in getattr(args, "mcp", None) or []))
+    except ValueError as exc:
+        _fail(str(exc), code=2)
     return Launch(
         settings=settings,
         tool_specs=list(args.tools or []),

@@ -22,11 +22,13 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Input, Label, Static, TextArea
 
 from tui.agent.decisions import Decision
+from tui.agent.preview import Preview
 from tui.agent.run import ToolExecution
 from tui.paths import stylesheet
 from tui.screens.decision_modal import DecisionModal
 from tui.widgets.args_diff import diff_args, render_diff, summary
-from tui.widgets.args_view import ArgsView, edit_json
+from tui.widgets.args_fields import ArgsFields, ScrollingDialog
+from tui.widgets.args_view import edit_json
 from tui.widgets.error_line import ErrorLine
 from tui.widgets.literal import literal
 
@@ -40,7 +42,7 @@ _MODE_ACTIONS: dict[str, set[str]] = {
     "decide": {"approve", "reject", "reject_with_reason", "edit", "allow_run", "allow_session", "allow_always",
                "deny_session", "deny_always", "defer"},
     "reason": {"send_reason", "back"},
-    "edit": {"check_edit", "back"},
+    "edit": {"check_edit", "reset_edit", "back"},
     "review": {"apply_edit", "edit_again", "back"},
 }
 
@@ -85,11 +87,20 @@ def why_it_asks(tool: ToolExecution) -> str:
     return reason
 
 
+#: Actions that run the call or widen what runs: they need every argument to have been seen.
+_NEEDS_SEEN = {"approve", "allow_run", "allow_session", "allow_always"}
+
+
 class ConfirmModal(DecisionModal):
-    """Decide on one tool call that needs confirmation. Dismisses with a `Decision`."""
+    """Decide on one tool call that needs confirmation. Dismisses with a `Decision`.
+
+    The arguments are shown as named fields. When they do not fit, approving (or allowing the
+    tool more widely) needs their end to have been on screen: the first `y` scrolls to what is
+    still unseen and says so, instead of approving.
+    """
 
     CSS_PATH = stylesheet("modals")
-    AUTO_FOCUS = "#args"
+    DECIDING = frozenset(set().union(*_MODE_ACTIONS.values()) - {"defer", "back"})
 
     BINDINGS = [
         # decide
@@ -111,10 +122,14 @@ class ConfirmModal(DecisionModal):
         Binding("escape", "defer", "Later", id="confirm.defer",
                 tooltip="Close; the call stays pending in the approvals pane"),
         # reason
-        Binding("enter", "send_reason", "Reject with this reason", priority=True, id="confirm.send_reason"),
+        # Not a priority binding: the reason Input submits it itself, after every key typed before
+        # enter has reached it (a priority enter could overtake a fast typist's last characters).
+        Binding("enter", "send_reason", "Reject with this reason", id="confirm.send_reason"),
         # edit
         Binding("ctrl+s", "check_edit", "Check edit", id="confirm.check_edit",
                 tooltip="Validate the edited JSON and show what changes"),
+        Binding("ctrl+r", "reset_edit", "Reset", id="confirm.reset_edit",
+                tooltip="Throw the draft away: start again from the arguments the model proposed"),
         # review
         Binding("y", "apply_edit", "Approve edited", id="confirm.apply_edit",
                 tooltip="Run the call once with the edited arguments"),
@@ -130,12 +145,16 @@ class ConfirmModal(DecisionModal):
         tool: ToolExecution,
         validate_edit: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
         *,
+        preview: Preview | None = None,
+        arm_delay: float | None = None,
+        position: tuple[int, int] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(tool, name=name, id=id, classes=classes)
+        super().__init__(tool, arm_delay=arm_delay, position=position, name=name, id=id, classes=classes)
         self.validate_edit = validate_edit
+        self.preview = preview
         self.original_args: dict[str, Any] = dict(tool.tool_args)
         #: Validated edited arguments, set once an edit passed the check.
         self.edited_args: dict[str, Any] | None = None
@@ -144,18 +163,25 @@ class ConfirmModal(DecisionModal):
 
     def compose(self) -> ComposeResult:
         tool = self.tool
-        with Vertical(id="dialog", classes="decision-dialog") as dialog:
-            dialog.border_title = "Confirm tool call"
+        with ScrollingDialog(id="dialog", classes="decision-dialog") as dialog:
+            dialog.border_title = self.dialog_title("Confirm tool call")
             title = Text.assemble(("Run ", "bold"), literal(tool.tool_name, style="bold"), ("?", "bold"))
             yield from self.header(title, why_it_asks(tool))
-            yield Label("Arguments", classes="section-label", id="args-label")
-            yield ArgsView(self.original_args, id="args")
+            count = len(self.original_args)
+            yield Label(f"Arguments ({count})" if count else "Arguments", classes="section-label", id="args-label")
+            yield ArgsFields(self.original_args, preview=self.preview, id="args")
+            yield Static("", id="unseen", classes="modal-warning")
             yield Static(KEY_LEGEND, id="legend", classes="modal-hint")
             with Vertical(id="reason-panel", classes="panel"):
-                yield Label("Why not? The model reads this and can try something else.", classes="section-label")
+                yield Label("Why not? The model reads this and can try something else. enter rejects with it · esc goes back", classes="section-label")
                 yield Input(placeholder="Reason for rejecting (enter sends, esc goes back)", id="reason")
             with Vertical(id="edit-panel", classes="panel"):
-                yield Label("Edit the arguments (JSON). ctrl+s checks them; esc cancels.", classes="section-label")
+                yield Label(
+                    "Edit the arguments (JSON). ctrl+s checks them · ctrl+r starts again from the proposed ones · "
+                    "esc goes back (the draft is kept)",
+                    classes="section-label",
+                    id="edit-label",
+                )
                 yield json_editor(edit_json(self.original_args), id="editor")
                 yield ErrorLine(id="edit-error", classes="modal-error")
             with Vertical(id="review-panel", classes="panel"):
@@ -168,7 +194,13 @@ class ConfirmModal(DecisionModal):
         yield Footer()
 
     def on_mount(self) -> None:
+        super().on_mount()
         self._show_mode(self.mode)
+        self.query_one("#unseen", Static).display = False
+
+    def on_arm(self) -> None:
+        if self.mode == "decide":
+            self.query_one("#args", ArgsFields).focus(scroll_visible=False)
 
     # ------------------------------------------------------------------ modes
 
@@ -180,7 +212,8 @@ class ConfirmModal(DecisionModal):
         for name in ("decide", "reason", "edit", "review"):
             self.set_class(name == mode, f"-mode-{name}")
         if mode == "decide":
-            self.query_one("#args", ArgsView).focus()
+            if self.armed:
+                self.query_one("#args", ArgsFields).focus(scroll_visible=False)
         elif mode == "reason":
             self.query_one("#reason", Input).focus()
         elif mode == "edit":
@@ -191,14 +224,47 @@ class ConfirmModal(DecisionModal):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         owned = set().union(*_MODE_ACTIONS.values())
-        if action in owned:
-            return action in _MODE_ACTIONS[self.mode]
+        if action in owned and action not in _MODE_ACTIONS[self.mode]:
+            return False
+        if action in ("decline", "send_decline"):
+            return False  # n and r decline here
+        return super().check_action(action, parameters)
+
+    # ------------------------------------------------------------------ every argument seen
+
+    def everything_seen(self) -> bool:
+        """True once the end of the arguments (and of the dialog) has been on screen."""
+        return self.query_one("#args", ArgsFields).seen_end and self.query_one("#dialog", ScrollingDialog).seen_end
+
+    def _show_unseen(self) -> bool:
+        """Scroll towards what is unseen and say so. False when everything was seen already."""
+        args = self.query_one("#args", ArgsFields)
+        dialog = self.query_one("#dialog", ScrollingDialog)
+        notice = self.query_one("#unseen", Static)
+        if not args.seen_end:
+            target = min(args.max_scroll_y, args.scroll_y + max(1, args.scrollable_content_region.height - 1))
+            args.scroll_to(y=target, animate=False)
+            left = int(args.max_scroll_y - target)
+            where = f"{left} more line{'s' if left != 1 else ''} below" if left else "this is their end"
+            notice.update(f"⤓ Not approved yet: the arguments go on below. Scrolled down ({where}). Read, then press again.")
+        elif not dialog.seen_end:
+            dialog.scroll_end(animate=False)
+            notice.update("⤓ Not approved yet: scrolled to the end of this dialog. Read, then press the key again.")
+        else:
+            notice.display = False
+            return False
+        notice.display = True
         return True
+
+    def _decide_seen(self, decision: Decision) -> None:
+        if self._show_unseen():
+            return
+        self.dismiss(decision)
 
     # ------------------------------------------------------------------ decide
 
     def action_approve(self) -> None:
-        self.dismiss(Decision("approve"))
+        self._decide_seen(Decision("approve"))
 
     def action_reject(self) -> None:
         self.dismiss(Decision("reject"))
@@ -211,13 +277,13 @@ class ConfirmModal(DecisionModal):
         self.mode = "edit"
 
     def action_allow_run(self) -> None:
-        self.dismiss(Decision("allow_run"))
+        self._decide_seen(Decision("allow_run"))
 
     def action_allow_session(self) -> None:
-        self.dismiss(Decision("allow_session"))
+        self._decide_seen(Decision("allow_session"))
 
     def action_allow_always(self) -> None:
-        self.dismiss(Decision("allow_always"))
+        self._decide_seen(Decision("allow_always"))
 
     def action_deny_session(self) -> None:
         self.dismiss(Decision("deny_session"))
@@ -226,7 +292,19 @@ class ConfirmModal(DecisionModal):
         self.dismiss(Decision("deny_always"))
 
     def action_back(self) -> None:
+        if self.mode == "edit":
+            draft = self.query_one("#editor", TextArea).text
+            if draft != edit_json(self.original_args):
+                self.notify("Your draft is kept for the next e; ctrl+r in the editor starts again.", timeout=4)
         self.mode = "edit" if self.mode == "review" else "decide"
+
+    def action_reset_edit(self) -> None:
+        """Start the edit again from the proposed arguments (a broken draft is not a dead end)."""
+        editor = self.query_one("#editor", TextArea)
+        editor.load_text(edit_json(self.original_args))
+        self.query_one("#edit-error", ErrorLine).clear()
+        self.edited_args = None
+        editor.focus()
 
     # ------------------------------------------------------------------ reason
 
@@ -237,7 +315,8 @@ class ConfirmModal(DecisionModal):
     @on(Input.Submitted, "#reason")
     def _reason_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.action_send_reason()
+        if self.armed:
+            self.action_send_reason()
 
     # ------------------------------------------------------------------ edit
 

@@ -14,7 +14,7 @@ import asyncio
 import time
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -42,8 +42,10 @@ from tui.agent.events import (
 )
 from tui.agent.run import RunOutput, RunStatus, ToolExecution, utcnow
 from tui.paths import stylesheet
+from tui.screens.decision_modal import DecisionModal
 from tui.widgets.approvals_pane import ApprovalsPane
 from tui.widgets.conversation import Conversation
+from tui.widgets.outcome import outcome_line
 from tui.widgets.tool_log import ToolLog
 
 if TYPE_CHECKING:
@@ -99,6 +101,13 @@ class Dashboard(Screen):
             tooltip="Press esc twice to cancel the turn that is streaming",
         ),
         Binding(
+            "ctrl+o",
+            "decide_next",
+            "Decide",
+            id="dashboard.decide_next",
+            tooltip="Open the oldest call that waits for your decision",
+        ),
+        Binding(
             "ctrl+r",
             "retry_run",
             "Continue run",
@@ -126,6 +135,7 @@ class Dashboard(Screen):
         bell: bool = True,
         deterministic: bool = False,
         is_demo: bool = False,
+        mcp_ready: Callable[[], Awaitable[None]] | None = None,
         approver: str | None = None,
         inbox_poll: float = 0.5,
         desktop_notifications: str = "auto",
@@ -134,6 +144,8 @@ class Dashboard(Screen):
     ) -> None:
         super().__init__(name=name, id=id)
         self.agent = agent
+        #: Waits until the MCP servers have started (a run must not look for their tools too early).
+        self.mcp_ready = mcp_ready
         self.auto_open = auto_open
         self.ring_bell = bell
         self.deterministic = deterministic
@@ -202,7 +214,7 @@ class Dashboard(Screen):
         self._update_status()
         if self.core.has_inbox and self.inbox_poll > 0:
             # The inbox: other processes' paused calls appear here live (one tiny read per tick).
-            self._poll_inbox()
+            self.call_after_refresh(self._poll_inbox)  # after the first frame: start-up stays quick
             self.set_interval(self.inbox_poll, self._poll_inbox)
 
     @property
@@ -277,7 +289,7 @@ class Dashboard(Screen):
             return f"{frame} {self._activity}… {elapsed}s · esc esc to cancel{queued}"
         if waiting:
             verb = "waits" if waiting == 1 else "wait"
-            return f"⏸ {plural(waiting, 'call')} {verb} for you: alt+a goes to Approvals, enter opens one{queued}"
+            return f"⏸ {plural(waiting, 'call')} {verb} for you: ctrl+o opens the oldest (alt+a: Approvals){queued}"
         return f"Ready{queued}"
 
     @property
@@ -311,7 +323,12 @@ class Dashboard(Screen):
             return self.is_busy
         if action == "retry_run":
             return self._retry_candidate is not None and not self.is_busy
+        if action == "decide_next":
+            return self.is_mounted and self.approvals.count > 0
         return True
+
+    def action_decide_next(self) -> None:
+        self.open_first_pending()
 
     def action_cancel_turn(self) -> None:
         if not self.is_busy:
@@ -443,6 +460,8 @@ class Dashboard(Screen):
     async def _agent_turn(self, make_events: Callable[[], AsyncIterator[RunEvent]]) -> None:
         self._paused_run = None
         self._streamed = False
+        if self.mcp_ready is not None:
+            await self.mcp_ready()
         events = make_events()
         try:
             async for event in events:
@@ -461,10 +480,20 @@ class Dashboard(Screen):
             run, self._paused_run = self._paused_run, None
             self._arm_timeouts(run)
             self._announce(self._waiting(run))
-            if self.auto_open:
+            if self.auto_open and not self._typing():
                 self._open_next(run)
             elif self._waiting(run):
-                self.notify("A tool call waits for your decision (see Approvals).", title="Paused")
+                if self.auto_open:  # not opened under the person's fingers: it waits, and says so
+                    self.conversation.add_note(
+                        "⏸ Not opened while you were typing: ctrl+o opens the waiting call (or Approvals → enter).",
+                        kind="paused",
+                    )
+                self.notify("A tool call waits for your decision: ctrl+o opens it (see Approvals).", title="Paused")
+
+    def _typing(self) -> bool:
+        """The person is writing a prompt: a dialog must not open under their fingers."""
+        prompt = self.conversation.prompt
+        return bool(prompt.value.strip()) and self.focused is prompt
 
     async def _handle(self, event: RunEvent) -> None:
         conversation, log = self.conversation, self.tool_log
@@ -488,13 +517,14 @@ class Dashboard(Screen):
         elif isinstance(event, ToolCallCompleted):
             self._set_activity("Thinking")
             log.upsert(event.run_id, event.tool)
+            conversation.update_tool_call(event.run_id, event.tool)
             self.approvals.discard(event.run_id, event.tool.tool_call_id)
         elif isinstance(event, RunPaused):
             await conversation.end_reply()
             self._sync_run(event.run)
             waiting = [t for t in event.tools if t.is_awaiting_decision]
             names = ", ".join(sorted({t.tool_name for t in waiting})) or "a tool call"
-            conversation.add_note(f"⏸ Waiting for your decision: {names}", kind="paused")
+            conversation.add_waiting_note(event.run_id, names)
             self._paused_run = event.run
         elif isinstance(event, RunCompleted):
             await conversation.end_reply()
@@ -523,6 +553,7 @@ class Dashboard(Screen):
         self.core.track(run)
         for tool in run.tools:
             self.tool_log.upsert(run.run_id, tool)
+            self.conversation.update_tool_call(run.run_id, tool)
         self._show_pending()
 
     def _show_pending(self) -> None:
@@ -537,6 +568,16 @@ class Dashboard(Screen):
         who = run.agent_name or "agent"
         state = "" if holder.alive else " (gone: enter to take over)"
         return f"{who} · {holder.label}{state}"
+
+    def _show_decided(self, run: RunOutput, tool: ToolExecution) -> None:
+        """A decision was made: the tool line says which, and the waiting note becomes the outcome."""
+        self.conversation.update_tool_call(run.run_id, tool)
+        self.tool_log.upsert(run.run_id, tool)
+        if self._waiting(run) or run.open_turn is None:
+            return
+        gated = [t for t in run.tools if t.turn == run.open_turn and t.is_gated]
+        outcomes = "; ".join(f"{t.tool_name} {outcome_line(t)}" for t in gated)
+        self.conversation.resolve_waiting_note(run.run_id, f"▶ Decided: {outcomes}")
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -570,7 +611,8 @@ class Dashboard(Screen):
 
     def _poll_inbox(self) -> None:
         """Show what other processes' runs wait for; continue our runs decided elsewhere."""
-        before = set(self.approvals.keys())
+        shown_before = self.approvals.shown()
+        before = set(shown_before)
         try:
             changed = self.core.poll()
         except Exception as exc:  # the inbox is a view: a store hiccup never breaks the dashboard
@@ -581,15 +623,20 @@ class Dashboard(Screen):
         self._inbox_error = None
         if not changed:
             return
+        decided_elsewhere = self.core.pop_decided_elsewhere()
+        pending = self.core.pending()
+        now_shown = {(run.run_id, tool.tool_call_id): self._origin(run) for run, tool in pending}
+        if not decided_elsewhere and now_shown == shown_before:
+            return  # the store moved (e.g. our own run streaming), but nothing that waits did
         self._show_pending()
         arrived = [
             tool
-            for run, tool in self.core.pending()
+            for run, tool in pending
             if (run.run_id, tool.tool_call_id) not in before and not self.core.is_local(run.run_id)
         ]
         if arrived:
             self._announce(arrived)
-        for run in self.core.pop_decided_elsewhere():
+        for run in decided_elsewhere:
             if self._modal_key is not None and self._modal_key[0] == run.run_id:
                 self._modal_open = False
                 self._modal_key = None
@@ -705,13 +752,36 @@ class Dashboard(Screen):
             return
         self._modal_open = True
         self._modal_key = (run.run_id, tool.tool_call_id)
-        modal = modal_for(tool, self.agent)
+        # "n of m": the calls of this turn that a person decides (rule-decided ones are not counted).
+        asked = [t for t in run.tools if t.turn == tool.turn and t.is_gated and t.decided_by in (None, "user")]
+        position = (asked.index(tool) + 1, len(asked)) if tool in asked else None
+        modal = modal_for(tool, self.agent, position=position)
         holder = self.core.holder(run.run_id)
         if holder is not None and tool.kind == "confirmation":
             from tui.screens.foreign_confirm_modal import ForeignConfirmModal
 
-            modal = ForeignConfirmModal(tool, self.agent, holder.label)  # no scopes: not this dashboard's run
-        self.app.push_screen(modal, callback=partial(self._decided, run.run_id, tool.tool_call_id))
+            modal = ForeignConfirmModal(tool, self.agent, holder.label, position=position)  # no scopes: not this dashboard's run
+        if isinstance(modal, DecisionModal):
+            modal.forward_typing = self.conversation.prompt.insert_text_at_cursor
+        self.app.push_screen(modal, callback=partial(self._modal_closed, modal, run.run_id, tool.tool_call_id))
+
+    def _modal_closed(self, modal: object, run_id: str, tool_call_id: str, decision: Decision | None) -> None:
+        if not (isinstance(modal, DecisionModal) and modal.typed_ahead):
+            self._decided(run_id, tool_call_id, decision)
+            return
+        # The person was still typing when the dialog opened: it stepped aside. Their keys go back
+        # to the prompt, and every waiting call stays in the approvals pane until they ask for it.
+        self._modal_open = False
+        self._modal_key = None
+        run = self.runs[run_id]
+        for waiting in self._waiting(run):
+            self.core.defer(run_id, waiting.tool_call_id)
+        self._show_pending()
+        self.conversation.prompt.focus()  # what was typed is there already (`forward_typing`)
+        self.conversation.add_note(
+            "⏸ Not opened while you were typing: ctrl+o opens the waiting call (or Approvals → enter).", kind="paused"
+        )
+        self._update_status()
 
     def _decided(self, run_id: str, tool_call_id: str, decision: Decision | None, *, rule_confirmed: bool = False) -> None:
         self._modal_open = False
@@ -745,7 +815,7 @@ class Dashboard(Screen):
             # Going on is safe: the runtime saves before any tool runs, so a broken store stops the
             # run with a visible error instead of running an unrecorded decision.
         if self.core.is_local(run_id):  # another process's calls are in its own log, not this one
-            self.tool_log.upsert(run_id, tool)
+            self._show_decided(run, tool)
         self._show_pending()
         self._open_next(run)
 
@@ -811,6 +881,7 @@ class Dashboard(Screen):
             self._modal_key = None
             self.app.pop_screen()
         self.conversation.add_note(f"⏱ No decision on {tool.tool_name} in time: the run goes on without it.", kind="paused")
+        self.conversation.resolve_waiting_note(run.run_id, f"⏱ Timed out: no decision on {tool.tool_name} in time.")
         self._continue(run)
         return True
 
@@ -833,7 +904,7 @@ class Dashboard(Screen):
                 continue
             if self.core.is_local(run_id):
                 for tool in run.tools:
-                    self.tool_log.upsert(run_id, tool)
+                    self._show_decided(run, tool)
             self._show_pending()
         for run in outcome.ready:
             self._all_decided(run)
@@ -895,8 +966,9 @@ class Dashboard(Screen):
                 self.conversation.add_note("▶ Every call is decided: continuing the run…")
                 self._continue(run)
             else:
-                verb = "waits" if len(waiting) == 1 else "wait"
-                self.conversation.add_note(f"⏸ {plural(len(waiting), 'call')} {verb} for your decision.", kind="paused")
+                names = ", ".join(sorted({t.tool_name for t in waiting}))
+                count = f"{len(waiting)} calls wait" if len(waiting) != 1 else "1 call waits"
+                self.conversation.add_waiting_note(run.run_id, f"{names} ({count})")
                 if self.auto_open:
                     self._open_next(run)
         elif run.status in (RunStatus.running, RunStatus.error):

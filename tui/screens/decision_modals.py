@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from textual.screen import ModalScreen
 
 from tui.agent.decisions import Decision
+from tui.agent.preview import safe_preview
 from tui.agent.run import ToolExecution
 
 from .confirm_modal import ConfirmModal
@@ -17,19 +18,31 @@ if TYPE_CHECKING:
     from tui.agent.agent import Agent
 
 
-def modal_for(tool: ToolExecution, agent: "Agent") -> ModalScreen[Decision]:
+def modal_for(
+    tool: ToolExecution,
+    agent: "Agent",
+    *,
+    position: tuple[int, int] | None = None,
+    arm_delay: float | None = None,
+) -> ModalScreen[Decision]:
     """The modal for `tool`; push it with a callback and apply its `Decision` with `apply_decision`.
 
     Edited arguments are checked by the agent's own schema validation (`Agent.validate_edit`)
-    before the confirmation modal accepts them.
+    before the confirmation modal accepts them. The tool's preview (a diff for `write_file`,
+    `$ command` for `run_shell_command`) is computed here, once, from the proposed arguments.
+    `position` is (n, m) when several calls of the turn wait.
     """
     kind = tool.kind
+    fn = agent.functions.get(tool.tool_name)
+    preview = safe_preview(fn.preview if fn is not None else None, tool.tool_args)
     if kind == "confirmation":
-        return ConfirmModal(tool, lambda args: agent.validate_edit(tool, args))
+        return ConfirmModal(
+            tool, lambda args: agent.validate_edit(tool, args), preview=preview, position=position, arm_delay=arm_delay
+        )
     if kind == "user_input":
-        return UserInputModal(tool)
+        return UserInputModal(tool, position=position, arm_delay=arm_delay)
     if kind == "external":
-        return ExternalResultModal(tool)
+        return ExternalResultModal(tool, preview=preview, position=position, arm_delay=arm_delay)
     raise ValueError(f"the call to {tool.tool_name!r} needs no decision (it is not gated)")
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.widgets import Footer, Label, Static, TextArea
 
 from tui.agent.decisions import Decision
+from tui.agent.preview import Preview
 from tui.agent.run import ToolExecution
 from tui.paths import stylesheet
 from tui.screens.decision_modal import DecisionModal
-from tui.widgets.args_view import ArgsView
+from tui.widgets.args_fields import ArgsFields, ScrollingDialog
 from tui.widgets.error_line import ErrorLine
 from tui.widgets.literal import literal
 
@@ -27,11 +27,13 @@ class ExternalResultModal(DecisionModal):
     """Enter the result of a call the user executed. Dismisses with Decision("result") or ("defer")."""
 
     CSS_PATH = stylesheet("modals")
-    AUTO_FOCUS = "#result"
+    DECIDING = DecisionModal.DECIDING | {"submit"}
 
     BINDINGS = [
         Binding("ctrl+s", "submit", "Send result", id="external.submit",
                 tooltip="Send the text as the tool's result to the model"),
+        Binding("ctrl+o", "copy_command", "Copy command", id="external.copy",
+                tooltip="Copy the command to the clipboard, exactly as shown"),
         Binding("escape", "defer", "Later", id="external.defer",
                 tooltip="Close; the call stays pending in the approvals pane"),
     ]
@@ -40,25 +42,46 @@ class ExternalResultModal(DecisionModal):
         self,
         tool: ToolExecution,
         *,
+        preview: Preview | None = None,
+        arm_delay: float | None = None,
+        position: tuple[int, int] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(tool, name=name, id=id, classes=classes)
+        super().__init__(tool, arm_delay=arm_delay, position=position, name=name, id=id, classes=classes)
+        #: What to run, e.g. `$ ls -la` for run_shell_command (from the tool's preview).
+        self.preview = preview
 
     def compose(self) -> ComposeResult:
         tool = self.tool
-        with Vertical(id="dialog", classes="decision-dialog") as dialog:
-            dialog.border_title = "Run it yourself"
+        with ScrollingDialog(id="dialog", classes="decision-dialog") as dialog:
+            dialog.border_title = self.dialog_title("Run it yourself")
             title = Text.assemble(("Run ", "bold"), literal(tool.tool_name, style="bold"), (" and paste its result", "bold"))
             yield from self.header(title, "hitl-tui never runs this tool: you run the call below, then type its result.")
             yield Label("The call", classes="section-label")
-            yield ArgsView(tool.tool_args, id="args")
+            yield ArgsFields(tool.tool_args, preview=self.preview, id="args")
             yield Label("Result (sent to the model as the tool's output)", classes="section-label")
             yield TextArea(tool.result or "", id="result", soft_wrap=True, placeholder="paste or type the result")
             yield ErrorLine(id="result-error", classes="modal-error")
-            yield Static("ctrl+s sends the result · esc decides later", classes="modal-hint")
+            yield from self.decline_panel()
+            copy = " · ctrl+o copies the command" if self.preview is not None and self.preview.copy else ""
+            yield Static(f"ctrl+s sends the result · ctrl+r declines{copy} · esc decides later", classes="modal-hint")
         yield Footer()
+
+    def on_arm(self) -> None:
+        self.query_one("#result", TextArea).focus(scroll_visible=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_command":
+            return self.preview is not None and self.preview.copy is not None
+        return super().check_action(action, parameters)
+
+    def action_copy_command(self) -> None:
+        if self.preview is None or self.preview.copy is None:
+            return
+        self.app.copy_to_clipboard(self.preview.copy)
+        self.notify("Copied the command to the clipboard (where the terminal allows it).", timeout=3)
 
     def action_submit(self) -> None:
         text = self.query_one("#result", TextArea).text

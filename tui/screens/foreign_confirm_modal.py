@@ -20,16 +20,19 @@ LEGEND = "y approve · n reject · r reject with a reason · e edit the argument
 
 
 class ForeignConfirmModal(ConfirmModal):
-    def __init__(self, tool: ToolExecution, agent: Any, holder: str) -> None:
+    def __init__(
+        self, tool: ToolExecution, agent: Any, holder: str, *, position: tuple[int, int] | None = None
+    ) -> None:
         def validate(args: dict[str, Any]) -> dict[str, Any]:
             if tool.tool_name in agent.functions:
                 return agent.validate_edit(tool, args)
             return args
 
-        super().__init__(tool, validate)
+        super().__init__(tool, validate, position=position)
         self.holder = holder
 
     def on_mount(self) -> None:
+        super().on_mount()  # arming (the grace period) and the mode panels, as in ConfirmModal
         self.query_one("#legend", Static).update(LEGEND.format(holder=self.holder))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

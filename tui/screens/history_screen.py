@@ -4,11 +4,15 @@ Master/detail, like Harlequin's query history. The detail shows the conversation
 and the decision ledger (who decided, when, the note, the proposed and the executed arguments).
 A paused run can be resumed from here (`enter`), and any run exported as JSON and Markdown (`x`).
 
-History must never break the app: every store error becomes a visible message.
+History must never break the app: every store error becomes a visible message. Nor may it
+freeze it: every store query (the list, its count, a run and its ledger) and the rendering of a
+run's detail run in a worker thread, and the latest answer wins (a history of 10,000 runs opens
+and filters while keys keep being handled; tests/test_history_off_thread.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +30,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from tui.agent.run import Message, RunOutput, RunStatus, ToolExecution
+from tui.agent.visible import visible
 from tui.paths import make_private_dir, stylesheet, write_private_text
 from tui.widgets.args_diff import diff_args, render_diff
 from tui.widgets.args_view import display_json
@@ -58,7 +63,8 @@ def local_time(dt: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def one_line(text: str | None, width: int | None = None) -> str:
-    flat = " ".join((text or "").split())
+    # Hidden characters become markers before the cut, so a column keeps its width.
+    flat = visible(" ".join((text or "").split()))
     if width is not None and len(flat) > width:
         return flat[: max(1, width - 1)] + "…"
     return flat
@@ -328,19 +334,33 @@ class HistoryScreen(Screen[str | None]):
         status.set_class(error, "-error")
 
     def reload(self) -> None:
-        """Query the store with the current filters and refill the table (keeps the selection)."""
+        """Query the store with the current filters and refill the table (keeps the selection).
+
+        The query runs in a worker thread; a newer reload cancels an older one (exclusive group).
+        """
         self._debounce = None
-        table = self.query_one("#runs", DataTable)
         filters = self.filters
         if self.store is None:
             self._show_list([], total=0, filters=filters)
             return
+        self.run_worker(
+            self._load_list(filters), group="history-list", exclusive=True, exit_on_error=False,
+            description="history: list runs",
+        )
+
+    async def _load_list(self, filters: dict[str, Any]) -> None:
+        store = self.store
+
+        def query() -> tuple[list[Any], int]:
+            runs = store.list_runs(limit=PAGE_SIZE, **filters)
+            total = store.count_runs(**filters) if hasattr(store, "count_runs") else len(runs)
+            return runs, total
+
         try:
-            runs = self.store.list_runs(limit=PAGE_SIZE, **filters)
-            total = self.store.count_runs(**filters) if hasattr(self.store, "count_runs") else len(runs)
+            runs, total = await asyncio.to_thread(query)
         except Exception as exc:  # a broken history never breaks the app
             self.last_error = f"Could not read the history: {exc}"
-            table.clear()
+            self.query_one("#runs", DataTable).clear()
             self.summaries = {}
             self._list_status(literal(self.last_error), error=True)
             self._show_detail(None)
@@ -406,17 +426,29 @@ class HistoryScreen(Screen[str | None]):
             detail.update(Text("Select a run to see its conversation, tool calls and decisions.", style="dim"))
             self.refresh_bindings()
             return
+        self.run_worker(
+            self._load_detail(run_id), group="history-detail", exclusive=True, exit_on_error=False,
+            description="history: load a run",
+        )
+
+    async def _load_detail(self, run_id: str) -> None:
+        store = self.store
+
+        def query() -> RenderableType | None:
+            run = store.load_run(run_id)
+            return None if run is None else render_detail(run, store.ledger(run_id))
+
+        detail = self.query_one("#detail", Static)
         try:
-            run = self.store.load_run(run_id)
-            ledger = self.store.ledger(run_id) if run is not None else []
+            rendered = await asyncio.to_thread(query)
         except Exception as exc:
             detail.update(literal(f"Could not read run {run_id}: {exc}", style="red"))
             self.refresh_bindings()
             return
-        if run is None:
+        if rendered is None:
             detail.update(literal(f"Run {run_id} is no longer in the history.", style="red"))
         else:
-            detail.update(render_detail(run, ledger))
+            detail.update(rendered)
         self.query_one("#history-detail", VerticalScroll).scroll_home(animate=False)
         self.refresh_bindings()
 

@@ -1,11 +1,10 @@
 """Before an "always" rule is saved: what it would have matched in the history.
 
-Person-rejected matches come first, as a warning. `y` saves the rule, `n`/`esc` goes back.
+The matches a person decided the other way come first, as a warning: for an allow rule the calls
+a person rejected, for a deny rule the calls a person approved. `y` saves the rule, `n`/`esc` goes back.
 """
 
 from __future__ import annotations
-
-import json
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from ..agent.rules import DryRunReport
+from ..agent.visible import one_line
 from ..paths import stylesheet
 from ..widgets.literal import literal
 
@@ -33,17 +33,20 @@ class RuleDryRunModal(ModalScreen[bool]):
         report = self.report
         with Vertical(id="dryrun-dialog"):
             yield Static(literal(f"Save rule: {report.rule.describe()}", style="bold"), id="dryrun-title")
-            yield Static(literal(report.summary(), style="bold red" if report.rejected else ""), id="dryrun-summary")
+            yield Static(literal(report.summary(), style="bold red" if report.conflicts else ""), id="dryrun-summary")
             with VerticalScroll(id="dryrun-list"):
                 if not report.matched:
                     yield Static("No past call in the history matches this rule.", classes="dryrun-empty")
                 for call in report.ordered:
-                    prefix = "✗ rejected by you" if call.rejected_by_person else f"  {call.status}"
+                    conflict = report.is_conflict(call)
+                    if conflict:
+                        prefix = "✗ rejected by you" if call.rejected_by_person else "✗ approved by you"
+                    else:
+                        prefix = f"  {call.status}"
                     note = f" — “{call.note}”" if call.rejected_by_person and call.note else ""
-                    args = json.dumps(call.args, ensure_ascii=False)
                     yield Static(
-                        literal(f"{prefix}  {call.when}  {call.tool_name}({args}){note}"),
-                        classes="dryrun-row rejected" if call.rejected_by_person else "dryrun-row",
+                        literal(f"{prefix}  {call.when}  {call.tool_name}({one_line(call.args, 200)}){note}"),
+                        classes="dryrun-row rejected" if conflict else "dryrun-row",
                     )
             yield Static("y save the rule · n / esc back", id="dryrun-keys")
         yield Footer()

@@ -1,4 +1,8 @@
-"""The rules screen: every active approval rule with its source; session rules can be deleted."""
+"""The rules screen: every active approval rule with its source (saved, session, run); any can be revoked.
+
+Session and run choices go at once with `x`; a saved rule is removed from the rules file after a
+second `x` (the file is rewritten without that one [[rule]] block, and checked before it is written).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ..agent.policy import Policy
-from ..agent.rules import Rule, RulesPolicy, active_rules
+from ..agent.rules import Rule, RulesError, RulesPolicy, active_rules, revoke
 from ..paths import stylesheet
 from ..widgets.literal import literal
 
@@ -19,19 +23,22 @@ class RulesScreen(Screen[None]):
     TITLE = "Approval rules"
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="rules.close", tooltip="Return to the dashboard"),
-        Binding("delete,x", "delete_rule", "Delete session rule", id="rules.delete", tooltip="Forget the selected session rule"),
+        Binding("delete,x", "delete_rule", "Revoke rule", id="rules.delete",
+                tooltip="Revoke the selected rule (a saved rule asks once more, then leaves the rules file)"),
         Binding("r", "reload", "Reload file", id="rules.reload", tooltip="Re-read the rules file"),
     ]
 
     def __init__(self, policy: Policy) -> None:
         super().__init__()
         self.policy = policy
+        #: The saved rule a first `x` asked about; a second `x` on it deletes it.
+        self._armed_delete: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="rules-status")
         table: DataTable[object] = DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("source", "effect", "tool", "conditions", "name", "note")
+        table.add_columns("source", "effect", "tool", "conditions", "name", "note / run")
         yield table
         yield Static(
             "Strictest wins: deny over ask over allow. Rules apply only to tools that need confirmation.",
@@ -73,7 +80,8 @@ class RulesScreen(Screen[None]):
                 )
             )
         else:
-            status.update(literal(f"{len(rules)} active rule(s)" + (f" — file: {path}" if path else "")))
+            count = f"{len(rules)} active rule{'s' if len(rules) != 1 else ''}"
+            status.update(literal(count + " — x revokes the selected one" + (f" — file: {path}" if path else "")))
 
     def _selected(self) -> Rule | None:
         table = self.query_one(DataTable)
@@ -86,12 +94,28 @@ class RulesScreen(Screen[None]):
         rule = self._selected()
         if rule is None:
             return
-        if rule.source != "session":
-            self.notify("Only session rules can be deleted here; edit the rules file to change saved rules.", severity="warning")
+        if rule.source == "file" and self._armed_delete != rule.name:
+            self._armed_delete = rule.name
+            self.notify(
+                f"Press x again to delete the saved rule {rule.name!r} from the rules file.",
+                title="Delete a saved rule?",
+                severity="warning",
+                markup=False,
+            )
             return
-        self.policy.forget_session(rule.tool)
+        self._armed_delete = None
+        try:
+            revoke(self.policy, rule)
+        except (RulesError, OSError) as exc:
+            self.notify(f"Could not revoke {rule.name}: {exc}", severity="error", markup=False)
+            return
         self.refresh_rules()
-        self.notify(f"Forgot the session rule for {rule.tool}.")
+        scope = {"session": "for this session", "run": "for that run", "file": "from the rules file"}[rule.source]
+        self.notify(f"Revoked the rule {scope}: {rule.describe()}.", markup=False)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._armed_delete = None  # a second x must be on the same rule
 
     def action_reload(self) -> None:
         if isinstance(self.policy, RulesPolicy):

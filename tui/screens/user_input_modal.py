@@ -24,7 +24,8 @@ from tui.agent.decisions import Decision
 from tui.agent.run import ToolExecution, UserInputField
 from tui.paths import stylesheet
 from tui.screens.decision_modal import DecisionModal
-from tui.widgets.args_view import ArgsView, display_json
+from tui.widgets.args_fields import ArgsFields, ScrollingDialog
+from tui.widgets.args_view import display_json
 from tui.widgets.error_line import ErrorLine
 from tui.widgets.literal import literal
 
@@ -60,6 +61,7 @@ class UserInputModal(DecisionModal):
     """Fill the user-owned fields of one tool call. Dismisses with Decision("input") or ("defer")."""
 
     CSS_PATH = stylesheet("modals")
+    DECIDING = DecisionModal.DECIDING | {"submit"}
 
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", id="input.submit",
@@ -72,11 +74,13 @@ class UserInputModal(DecisionModal):
         self,
         tool: ToolExecution,
         *,
+        arm_delay: float | None = None,
+        position: tuple[int, int] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(tool, name=name, id=id, classes=classes)
+        super().__init__(tool, arm_delay=arm_delay, position=position, name=name, id=id, classes=classes)
         self.fields: list[UserInputField] = list(tool.user_input_schema or [])
         #: The value each field had when its error was shown: the error goes once the value changes.
         self._erroneous: dict[int, Any] = {}
@@ -85,8 +89,8 @@ class UserInputModal(DecisionModal):
 
     def compose(self) -> ComposeResult:
         tool = self.tool
-        with Vertical(id="dialog", classes="decision-dialog") as dialog:
-            dialog.border_title = "Input needed"
+        with ScrollingDialog(id="dialog", classes="decision-dialog") as dialog:
+            dialog.border_title = self.dialog_title("Input needed")
             title = Text.assemble(literal(tool.tool_name, style="bold"), (" needs values only you may supply", "bold"))
             yield from self.header(title, "The model cannot fill these; what it sent for them was discarded.")
             with VerticalScroll(id="form"):
@@ -105,17 +109,21 @@ class UserInputModal(DecisionModal):
                         yield error
                 yield Label("The model proposed (read-only, for context)", classes="section-label")
                 if tool.tool_args:
-                    yield ArgsView(tool.tool_args, id="context", classes="context-args")
+                    yield ArgsFields(tool.tool_args, id="context", classes="context-args")
                 else:
                     yield Static("No other arguments.", id="context", classes="modal-hint")
             yield ErrorLine(id="form-error", classes="modal-error")
-            yield Static("enter in a text field or ctrl+s submits · esc decides later", classes="modal-hint")
+            yield from self.decline_panel()
+            yield Static("enter in a text field or ctrl+s submits · ctrl+r declines · esc decides later", classes="modal-hint")
         yield Footer()
 
     def on_mount(self) -> None:
+        super().on_mount()
         for index, field in enumerate(self.fields):
             if field.error:  # a previous submission was refused: say why, where
                 self._show_field_error(index, field.error)
+
+    def on_arm(self) -> None:
         first = next(iter(self.query(".field-input")), None)
         if first is not None:
             first.focus(scroll_visible=False)
@@ -162,7 +170,7 @@ class UserInputModal(DecisionModal):
         return Input(
             value=_as_text(initial) if initial is not None else "",
             placeholder=placeholder,
-            type=kind if kind in ("integer", "number") else "text",  # type: ignore[arg-type]
+            type="text",  # integer/number are checked as typed: letters are reported, not dropped
             id=wid,
             classes="field-input",
             select_on_focus=False,
@@ -224,7 +232,8 @@ class UserInputModal(DecisionModal):
     @on(Input.Submitted, ".field-input")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.action_submit()
+        if self.armed:
+            self.action_submit()
 
     @on(Input.Changed, ".field-input")
     @on(Switch.Changed, ".field-input")
@@ -234,7 +243,18 @@ class UserInputModal(DecisionModal):
         if not widget_id.startswith("input-"):
             return
         index = int(widget_id.removeprefix("input-"))
-        if index in self._erroneous and self._raw_value(index) != self._erroneous[index]:
+        field = self.fields[index]
+        raw = self._raw_value(index)
+        if widget_kind(field) in ("integer", "number") and isinstance(raw, str) and raw.strip():
+            # A number field says at once what is wrong with what was typed (nothing is dropped).
+            try:
+                field.coerce(raw)
+            except ValueError as exc:
+                self._show_field_error(index, str(exc))
+                return
+            self._show_field_error(index, "")
+            return
+        if index in self._erroneous and raw != self._erroneous[index]:
             self._show_field_error(index, "")
 
 

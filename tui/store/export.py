@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..agent.run import RunOutput, ToolExecution, utcnow
+from ..agent.visible import escape_hidden_json, visible
 from .redact import Redactor
 from .run_store import RunNotFound, RunStore
 from .summaries import LedgerEntry
@@ -40,7 +41,9 @@ def _run_document(store: RunStore, run: RunOutput) -> dict[str, Any]:
 
 
 def _dumps(document: dict[str, Any]) -> str:
-    return json.dumps(Redactor().value(document), ensure_ascii=False, indent=2) + "\n"
+    # Hidden characters (bidi overrides, zero-width, tags) are written as \\uXXXX escapes: the JSON
+    # keeps the exact text, and a person reading the file sees them.
+    return escape_hidden_json(json.dumps(Redactor().value(document), ensure_ascii=False, indent=2)) + "\n"
 
 
 # ----------------------------------------------------------------------------- JSON
@@ -79,7 +82,7 @@ def export_session_json(store: RunStore, session_id: str) -> str:
 def export_markdown(store: RunStore, run_id: str) -> str:
     """A readable transcript: prompt, replies, and every tool call with its decision and result."""
     run = _load(store, run_id)
-    return Redactor().text("\n".join(_run_markdown(run, store.ledger(run.run_id), level=1)).rstrip() + "\n")
+    return visible(Redactor().text("\n".join(_run_markdown(run, store.ledger(run.run_id), level=1)).rstrip() + "\n"))
 
 
 def export_session_markdown(store: RunStore, session_id: str) -> str:
@@ -87,7 +90,7 @@ def export_session_markdown(store: RunStore, session_id: str) -> str:
     lines = [f"# Session {session_id}", "", f"- Runs: {len(runs)}", f"- Started: {_when(runs[0].created_at)}", ""]
     for run in runs:
         lines += _run_markdown(run, store.ledger(run.run_id), level=2)
-    return Redactor().text("\n".join(lines).rstrip() + "\n")
+    return visible(Redactor().text("\n".join(lines).rstrip() + "\n"))
 
 
 def _run_markdown(run: RunOutput, ledger: list[LedgerEntry], *, level: int) -> list[str]:

@@ -157,6 +157,8 @@ class _Written:
     header: str = ""
     messages: int = 0
     tools: dict[str, str] = field(default_factory=dict)
+    #: Calls written finished (never rewritten again, so not even compared).
+    done: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -368,12 +370,14 @@ class RunStore:
 
     # ------------------------------------------------------------------ RunStoreProtocol
 
-    def save_run(self, run: RunOutput, *, claim: Sequence[str] = ()) -> int:
+    def save_run(self, run: RunOutput, *, claim: Sequence[str] = (), calls: bool = True) -> int:
         """Write what changed in the run since this copy's version, as one checked transition.
 
         Refused with `StaleRun` (nothing written) when the stored run is not at `run.store_version`.
         `claim`: call ids to claim for execution in the same transaction; each must still be
-        `pending` in the store, else `CallClaimed` (nothing written). Returns the new version.
+        `pending` in the store, else `CallClaimed` (nothing written). `calls=False`: a transition
+        of the run alone (its calls' rows are written by the next save that changes them; their
+        decisions live in their records meanwhile). Returns the new version.
         """
         if run._display_copy:
             raise StoreError(
@@ -382,7 +386,7 @@ class RunStore:
             )
         claim = tuple(claim)
         with self._write() as conn:
-            snap = self._snapshot(run, claim)
+            snap = self._snapshot(run, claim, calls)
             version = self._check_and_bump(conn, run, snap)
             self._write_pieces(conn, run, snap, claim)
         run._store_version = version
@@ -664,7 +668,7 @@ class RunStore:
 
     # ------------------------------------------------------------------ writing
 
-    def _snapshot(self, run: RunOutput, claim: Sequence[str]) -> _Snapshot:
+    def _snapshot(self, run: RunOutput, claim: Sequence[str], calls: bool = True) -> _Snapshot:
         cache = self._written.get(run.run_id)
         valid = cache is not None and run._store_version is not None and cache.version == run._store_version
         header_dict = run.model_dump(mode="json", exclude=_HEADER_EXCLUDE)
@@ -679,7 +683,10 @@ class RunStore:
         ]
         tools = []
         scrub = False
-        for i, t in enumerate(run.tools):
+        done = cache.done if valid and cache is not None else set()
+        for i, t in enumerate(run.tools if calls or not valid else ()):
+            if t.tool_call_id in done and t.status in _FINISHED:
+                continue  # written finished: a finished call never changes again
             d = t.model_dump(mode="json")
             raw = _compact(d)
             if valid and cache is not None and cache.tools.get(t.tool_call_id) == raw and t.tool_call_id not in claim:
@@ -899,10 +906,14 @@ class RunStore:
         cache.messages = len(run.messages)
         if snap.full:
             cache.tools = {}
+            cache.done = set()
         for call_id in snap.removed:
             cache.tools.pop(call_id, None)
-        for _, t, _, _, raw, _ in snap.tools:
+            cache.done.discard(call_id)
+        for _, t, _, _, raw, finished in snap.tools:
             cache.tools[t.tool_call_id] = raw
+            if finished:
+                cache.done.add(t.tool_call_id)
 
     def _scrub(self) -> None:
         """After a secret was rewritten redacted: make SQLite drop the old pages from the WAL."""

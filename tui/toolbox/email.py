@@ -15,7 +15,7 @@ import socket
 import ssl
 import time
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Annotated
 
@@ -34,8 +34,16 @@ _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0
 
 
 def check_address(address: str) -> str:
-    """Return the address stripped of spaces, or raise ToolError if it is not like name@domain."""
+    """Return the address stripped of spaces, or raise ToolError if it is not like name@domain.
+
+    `Ann <ann@example.com>` (a name and an address, as mail programs write it) is accepted and
+    kept whole; the address inside the angle brackets is checked like a bare one.
+    """
     value = (address or "").strip()
+    if "<" in value and value.endswith(">") and "," not in value and not any(c in value for c in "\r\n"):
+        name, inner = parseaddr(value)
+        if inner and inner == value[value.rfind("<") + 1 : -1].strip():
+            return formataddr((name, check_address(inner))) if name else check_address(inner)
     if not _ADDRESS.match(value) or ".." in value or value.startswith(".") or ".@" in value:
         raise ToolError(
             f"{value!r} is not an email address: expected something like name@example.com. "

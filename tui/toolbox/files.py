@@ -7,11 +7,13 @@ neither `..`, an absolute path nor a symlink can reach outside it.
 
 from __future__ import annotations
 
+import difflib
 import os
 import stat
 import tempfile
 from pathlib import Path, PurePath
 
+from tui.agent.preview import Preview
 from tui.agent.tools import Function, ToolError, tool
 from .settings import ToolboxSettings
 
@@ -20,6 +22,8 @@ from .settings_source import SettingsSource, settings_source
 MAX_WRITE_BYTES = 1_000_000
 MAX_READ_BYTES = 100_000
 MAX_LISTED = 200
+#: Files larger than this are not diffed in the confirmation (it would slow the dialog down).
+MAX_DIFF_BYTES = 200_000
 
 
 def _workspace(source: SettingsSource) -> Path:
@@ -83,6 +87,45 @@ def write_in_workspace(root: Path, path: str, content: str) -> str:
         raise ToolError(f"Could not write {path!r}: {exc.strerror or exc}.") from None
     verb = "Replaced" if existed else "Created"
     return f"{verb} {_relative(root, target)} ({len(data):,} bytes) in the workspace {root}."
+
+
+def write_preview(root: Path, path: str, content: str) -> Preview:
+    """What `write_file(path, content)` would change: a diff, "creates a new file", or why it is refused."""
+    try:
+        target = resolve_in_workspace(root, path)
+    except ToolError as exc:
+        return Preview(title=f"This call would be refused: {exc}")
+    shown = _relative(root, target) if target != root else path
+    new_lines = content.count("\n") + (0 if content.endswith("\n") or not content else 1)
+    if target.is_dir():
+        return Preview(title=f"{shown} is a folder: the call would fail.")
+    if not target.exists():
+        size = len(content.encode("utf-8"))
+        return Preview(
+            title=f"Creates a new file {shown} ({size:,} byte{'s' if size != 1 else ''}, {new_lines} line{'s' if new_lines != 1 else ''})."
+        )
+    if target.is_symlink() or not target.is_file():
+        return Preview(title=f"{shown} exists and is not a regular file: it would be replaced.")
+    try:
+        size = target.stat().st_size
+        if size > MAX_DIFF_BYTES:
+            return Preview(title=f"Replaces the existing file {shown} ({size:,} bytes; too large to show a diff here).")
+        old = target.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return Preview(title=f"Replaces the existing file {shown}, which is not UTF-8 text ({size:,} bytes).")
+    except OSError as exc:
+        return Preview(title=f"Replaces the existing file {shown} (it cannot be read: {exc.strerror or exc}).")
+    if old == content:
+        return Preview(title=f"{shown} already holds exactly this content: nothing would change.")
+    diff = list(
+        difflib.unified_diff(old.splitlines(), content.splitlines(), f"{shown} (now)", f"{shown} (after)", lineterm="")
+    )
+    added = sum(1 for line in diff[2:] if line.startswith("+"))
+    removed = sum(1 for line in diff[2:] if line.startswith("-"))
+    if not added and not removed:  # only the final newline differs
+        diff.append("(only the newline at the end of the file changes)")
+    title = f"Replaces the existing file {shown}: {added} line{'s' if added != 1 else ''} added, {removed} removed."
+    return Preview(title=title, text="\n".join(diff), kind="diff")
 
 
 def read_in_workspace(root: Path, path: str) -> str:
@@ -177,6 +220,9 @@ def make_file_tools(settings: ToolboxSettings | None = None) -> tuple[Function, 
         """List the files in the user's workspace folder, with their sizes."""
         return list_in_workspace(_workspace(source))
 
+    write_file.preview = lambda args: write_preview(
+        _workspace(source), str(args.get("path", "")), str(args.get("content", ""))
+    )
     return write_file, read_file, list_workspace
 
 

@@ -10,15 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 from pydantic import Field
 
 from tui.agent.tools import Function, ToolError, tool
 from .settings import ToolboxSettings
 
 from .settings_source import settings_source
+
+if TYPE_CHECKING:  # imported when a request is made: with click installed (the mcp SDK brings it), httpx imports rich
+    import httpx
 
 MAX_STORIES = 30
 #: Seconds allowed for each request (connect, read, write and pool waits together).
@@ -30,6 +32,7 @@ ENV_HINT = "Check your connection or set HITL_TUI_HN_BASE_URL."
 
 def _reason(exc: httpx.HTTPError, timeout: float) -> str:
     """The root cause in a few words ("connection refused", "DNS lookup failed ...")."""
+    import httpx
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer within {timeout:g} s (timeout)"
     seen: set[int] = set()
@@ -47,6 +50,8 @@ def _reason(exc: httpx.HTTPError, timeout: float) -> str:
 
 
 async def _get_json(client: httpx.AsyncClient, base_url: str, path: str, timeout: float) -> Any:
+    import httpx
+
     try:
         response = await client.get(path)
     except httpx.HTTPError as exc:
@@ -86,6 +91,8 @@ async def fetch_top_stories(num_stories: int, *, base_url: str, timeout: float =
         raise ToolError(
             f"The Hacker News API URL {base_url!r} must start with http:// or https://. Set HITL_TUI_HN_BASE_URL."
         )
+    import httpx
+
     try:
         client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout), follow_redirects=True)
     except (httpx.InvalidURL, ValueError, TypeError) as exc:

@@ -6,6 +6,9 @@ pastes the output back, which becomes the tool's result.
 
 from __future__ import annotations
 
+from typing import Any
+
+from tui.agent.preview import Preview
 from tui.agent.tools import tool
 
 
@@ -21,3 +24,12 @@ def run_shell_command(command: str) -> str:
         f"hitl-tui does not run shell commands itself. Run {command!r} yourself and provide "
         "its output as the result of this call."
     )
+
+
+def command_preview(args: dict[str, Any]) -> Preview:
+    """`$ command`, exactly as the model wrote it (the copy key copies the command alone)."""
+    command = str(args.get("command", ""))
+    return Preview(title="Run this yourself, then paste what it printed:", text=f"$ {command}", kind="command", copy=command)
+
+
+run_shell_command.preview = command_preview

@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.agent.run import RunOutput, ToolExecution
+from tui.agent.visible import cut_visible, visible
 
 from .clock_text import format_age
 from .literal import literal
@@ -45,8 +46,8 @@ def args_summary(tool: ToolExecution, limit: int = 120) -> str:
         except (TypeError, ValueError):
             shown = repr(value)
         parts.append(f"{name}={shown}")
-    text = ", ".join(parts)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    # Hidden characters become markers before the cut, so the line keeps its width and no marker is split.
+    return cut_visible(visible(", ".join(parts)), limit)
 
 
 class PendingItem(Widget):
@@ -132,10 +133,14 @@ class ApprovalsList(VerticalScroll, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         self._paint()
 
+    def mark_highlight(self) -> None:
+        """Put the highlight on the item under the cursor (at once: no wait for a refresh)."""
+        for i, item in enumerate(self.items):
+            item.set_class(i == self.cursor, "-highlight")
+
     def _paint(self) -> None:
         items = self.items
-        for i, item in enumerate(items):
-            item.set_class(i == self.cursor, "-highlight")
+        self.mark_highlight()
         if 0 <= self.cursor < len(items):
             self.scroll_to_widget(items[self.cursor], animate=False)
 
@@ -254,6 +259,10 @@ class ApprovalsPane(Vertical):
     def keys(self) -> list[tuple[str, str]]:
         return [item.key for item in self.pending_list.items]
 
+    def shown(self) -> dict[tuple[str, str], str | None]:
+        """What the pane shows: each item's key and its origin line (None for this dashboard's runs)."""
+        return {key: item.origin for key, item in self._items.items()}
+
     def sync_run(self, run: RunOutput) -> None:
         """Show exactly the run's undecided calls (add new ones, drop decided ones)."""
         for tool in run.tools:
@@ -293,6 +302,9 @@ class ApprovalsPane(Vertical):
             self.pending_list.mount(item, before=later[0])
         else:
             self.pending_list.mount(item)
+        # The highlight at once (a screen behind a modal may not refresh soon: its look must not
+        # depend on when it does); the cursor and scrolling after the next refresh.
+        self.pending_list.mark_highlight()
         self.call_after_refresh(self.pending_list.clamp)
         self._update_empty()
 
@@ -301,6 +313,7 @@ class ApprovalsPane(Vertical):
         if item is None:
             return
         item.remove()
+        self.pending_list.clamp()
         self.call_after_refresh(self.pending_list.clamp)
         self._update_empty()
 

@@ -1,9 +1,11 @@
 """The conversation: the user's prompts and the model's replies, streamed as Markdown.
 
 Replies are streamed with `Markdown.get_stream` into an anchored scroll, so the view follows the
-text until the user scrolls up. Model text is untrusted: control characters are made visible before
-it reaches the Markdown parser, links are never opened by a click, and everything that is not
-Markdown (prompts, errors, notes) is shown with `literal()`.
+text until the user scrolls up. A long reply is a chain of Markdown parts (`reply_stream.py`):
+only the live tail is re-parsed and re-laid out, so keys stay prompt at any reply length.
+Model text is untrusted: control characters are made visible before it reaches the Markdown
+parser, links are never opened by a click, and everything that is not Markdown (prompts,
+errors, notes) is shown with `literal()`.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Markdown, Static
-from textual.widgets._markdown import MarkdownStream
 
 from tui.agent.run import RunOutput, ToolExecution
+from tui.agent.visible import cut_visible
 
 from .literal import literal, visible_controls
+from .outcome import outcome_line
 from .prompt import PromptArea
 from .queued_prompts import QueuedPrompts
+from .reply_stream import ReplyStream, split_reply
 
 
 class Conversation(Vertical):
@@ -55,12 +59,15 @@ class Conversation(Vertical):
         self.examples = list(examples)
         self.intro = intro
         self.cursor_blink = cursor_blink
-        self._stream: MarkdownStream | None = None
-        self._reply: Markdown | None = None
+        self._reply: ReplyStream | None = None
         self._pending: list[str] = []
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
         self._noted_tools: set[tuple[str, str]] = set()
+        #: The one-line note of each call, updated in place as the call is decided and run.
+        self._tool_lines: dict[tuple[str, str], Static] = {}
+        #: The "Waiting for your decision" note of each paused run; it becomes the outcome.
+        self._waiting_notes: dict[str, Static] = {}
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="conversation-log"):
@@ -134,13 +141,11 @@ class Conversation(Vertical):
         """
         if not chunk:
             return
-        if self._stream is None:
+        if self._reply is None:
             if not self.log_view.is_attached:
-                return
-            self._reply = Markdown(open_links=False, classes="reply")
+                return  # the app is closing: there is nowhere to show it
             self.query("#conversation-empty").remove()
-            await self.log_view.mount(self._reply)
-            self._stream = Markdown.get_stream(self._reply)
+            self._reply = ReplyStream(self._mount_part)
             self._last_flush = 0.0
         self._pending.append(visible_controls(chunk))
         if time.monotonic() - self._last_flush >= self.FLUSH_INTERVAL:
@@ -153,43 +158,75 @@ class Conversation(Vertical):
         if self._flush_timer is not None:
             self._flush_timer.stop()
             self._flush_timer = None
-        if self._pending and self._stream is not None:
+        if self._pending and self._reply is not None:
             text = "".join(self._pending)
             self._pending.clear()
             self._last_flush = time.monotonic()
-            await self._stream.write(text)
+            await self._reply.write(text)
+
+    async def _mount_part(self, part: Markdown) -> None:
+        await self.log_view.mount(part)  # anchored: the view follows the reply unless scrolled up
 
     async def end_reply(self) -> None:
         """Close the open reply, if any; the next text starts a new block."""
         await self._flush()
-        stream, reply = self._stream, self._reply
-        self._stream, self._reply = None, None
-        if stream is not None:
-            await stream.stop()
-        if reply is not None and reply.children:
-            # Marked once at the end: an order-dependent selector (:last-child) would restyle every
-            # block of the reply on each mount while it streams.
-            reply.children[-1].add_class("-last-block")
+        reply, self._reply = self._reply, None
+        if reply is not None:
+            await reply.stop()
 
     def add_reply(self, text: str) -> None:
         """A whole reply at once (a run restored from history)."""
         if text:
-            self._mount(Markdown(visible_controls(text), open_links=False, classes="reply"))
+            # Cut as a streamed reply is cut, so a long one lays out as fast (reply_stream.py).
+            for n, part in enumerate(split_reply(visible_controls(text), ReplyStream.PART_CHARS)):
+                self._mount(Markdown(part, open_links=False, classes="reply -continued" if n else "reply"))
 
     def add_tool_call(self, run_id: str, tool: ToolExecution) -> None:
         """One line per call, so the conversation reads in order; the tool log has the details."""
         key = (run_id, tool.tool_call_id)
         if key in self._noted_tools:
+            self.update_tool_call(run_id, tool)
             return
         self._noted_tools.add(key)
+        line = Static(self._tool_line(tool), classes="tool-note")
+        self._tool_lines[key] = line
+        self._mount(line)
+
+    def update_tool_call(self, run_id: str, tool: ToolExecution) -> None:
+        """Show where the call stands now: approved by you, edited to ..., denied by rule X, done."""
+        line = self._tool_lines.get((run_id, tool.tool_call_id))
+        if line is not None:
+            line.update(self._tool_line(tool))
+
+    @staticmethod
+    def _tool_line(tool: ToolExecution) -> Text:
+        """`⚙ name {proposed args}  — outcome`: the model's proposal, then what became of it."""
+        shown = tool.proposed_args if tool.proposed_args is not None else tool.tool_args
         try:
-            args = json.dumps(tool.tool_args or {}, ensure_ascii=False, default=str)
+            args = json.dumps(shown or {}, ensure_ascii=False, default=str)
         except (TypeError, ValueError):
-            args = repr(tool.tool_args)
-        if len(args) > 160:
-            args = args[:159] + "…"
+            args = repr(shown)
+        args = cut_visible(visible_controls(args), 160)  # markers first: the cut never splits one
         text = Text.assemble(("⚙ ", "bold"), literal(tool.tool_name, "bold"), " ", literal(args, "dim"))
-        self._mount(Static(text, classes="tool-note"))
+        outcome = outcome_line(tool)
+        if outcome:
+            text.append("  — ", style="dim")
+            text.append_text(literal(outcome, "italic"))
+        return text
+
+    def add_waiting_note(self, run_id: str, names: str) -> None:
+        """"⏸ Waiting for your decision: X"; `resolve_waiting_note` turns it into the outcome."""
+        note = Static(literal(f"⏸ Waiting for your decision: {names}"), classes="note -paused")
+        self._waiting_notes[run_id] = note
+        self._mount(note)
+
+    def resolve_waiting_note(self, run_id: str, outcome: str) -> None:
+        """The run's waiting note now says what was decided (it no longer claims anything waits)."""
+        note = self._waiting_notes.pop(run_id, None)
+        if note is not None:
+            note.update(literal(outcome))
+            note.remove_class("-paused")
+            note.add_class("-decided")
 
     def add_error(self, message: str, *, title: str = "The run stopped") -> None:
         block = Static(literal(message), classes="error-message")
@@ -216,6 +253,8 @@ class Conversation(Vertical):
     async def clear(self) -> None:
         await self.end_reply()
         self._noted_tools.clear()
+        self._tool_lines.clear()
+        self._waiting_notes.clear()
         await self.log_view.remove_children()
         await self.log_view.mount(Static(self._empty_text(), classes="empty-state", id="conversation-empty"))
 

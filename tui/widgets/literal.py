@@ -11,6 +11,8 @@ import re
 
 from rich.text import Text
 
+from tui.agent.visible import visible
+
 # C0 controls except tab and newline, DEL, and C1 controls.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
 
@@ -26,8 +28,12 @@ def _picture(match: re.Match[str]) -> str:
 
 
 def visible_controls(text: str) -> str:
-    """Replace control characters with visible pictures (ESC becomes ␛), keep \\n and \\t."""
-    return _CONTROL.sub(_picture, text)
+    """Replace control characters with visible pictures (ESC becomes ␛), keep \\n and \\t.
+
+    Hidden characters (bidi overrides, zero-width, tags, lone surrogates) become `⟨U+202E⟩`
+    markers (`tui.agent.visible`), so what a person reads is what the text holds.
+    """
+    return visible(_CONTROL.sub(_picture, text))
 
 
 def literal(text: str | None, style: str = "") -> Text:

@@ -79,6 +79,11 @@ class PromptArea(TextArea):
         self.load_text(text)
         self.move_cursor(self.document.end)
 
+    def insert_text_at_cursor(self, text: str) -> None:
+        """Type `text` where the cursor is (`Input`'s name: a dialog that opened mid-typing hands
+        the keys it caught back to the prompt through this)."""
+        self.insert(text)
+
     def remember(self, text: str) -> None:
         if not self._history or self._history[-1] != text:
             self._history.append(text)

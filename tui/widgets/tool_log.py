@@ -26,6 +26,21 @@ from .literal import literal
 LONG_RESULT_CHARS = 240
 LONG_RESULT_LINES = 4
 
+def who_decided(decided_by: str) -> str:
+    """`user` reads "you", `rule:x` reads "rule x", a session or run choice says so."""
+    if decided_by == "user":
+        return "you"
+    if decided_by.startswith("rule:"):
+        return f"rule {decided_by[5:]}"
+    return {
+        "session-allow": "you (session)",
+        "session-deny": "you (session)",
+        "run-allow": "you (this run)",
+        "run-deny": "you (this run)",
+        "timeout": "timeout",
+    }.get(decided_by, decided_by)
+
+
 def tool_state(tool: ToolExecution) -> tuple[str, str, str]:
     """(icon, word, css class) for a call's current state."""
     if tool.status == "pending":
@@ -86,7 +101,7 @@ class ToolCallEntry(Vertical):
         if duration:
             details.append(duration)
         if tool.decided_by:
-            details.append(f"by {tool.decided_by}")
+            details.append(f"by {who_decided(tool.decided_by)}")
         text.append_text(literal(" · ".join(details), "dim"))
         return text
 

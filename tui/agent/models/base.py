@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Protocol, runtime_checkable
 
@@ -47,18 +48,52 @@ class ModelError(Exception):
 class Model(Protocol):
     id: str
 
-    def astream(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-    ) -> AsyncIterator[ModelChunk]:
+    def astream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[ModelChunk]:
         """Yield text deltas as they arrive, then one chunk whose `response` is the full reply.
 
-        Raises ModelError for failures a person must act on.
+        A model may also take the keywords `stream` (whether the caller streams: it may then make
+        a plain request instead) and `tool_choice` (the API's field: "auto", "none", "required"
+        or a named function); `call_model` passes them only to a model whose `astream` declares
+        them, so models written against this two-argument form keep working. Raises ModelError
+        for failures a person must act on.
         """
         ...
 
     def describe(self) -> str:
         """A short human description, e.g. "gpt-4o-mini @ http://localhost:11434/v1"."""
         ...
+
+
+_ACCEPTS: dict[type, frozenset[str]] = {}
+
+
+def call_model(
+    model: Model, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, stream: bool, tool_choice: Any = None
+) -> AsyncIterator[ModelChunk]:
+    """`model.astream(...)` with the options its signature takes.
+
+    Models written against the first protocol, `astream(messages, tools)`, keep working: they are
+    not handed keywords they do not know. The signature is read once per class.
+    """
+    accepts = _ACCEPTS.get(type(model))
+    if accepts is None:
+        try:
+            parameters = inspect.signature(model.astream).parameters.values()
+        except (TypeError, ValueError):
+            parameters = ()  # type: ignore[assignment]
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+            accepts = frozenset({"stream", "tool_choice"})
+        else:
+            accepts = frozenset(p.name for p in parameters) & {"stream", "tool_choice"}
+        _ACCEPTS[type(model)] = accepts
+    options: dict[str, Any] = {}
+    if "stream" in accepts:
+        options["stream"] = stream
+    if tool_choice is not None:
+        if "tool_choice" not in accepts:
+            raise ModelError(f"{type(model).__name__} does not support tool_choice; remove it from the Agent.")
+        options["tool_choice"] = tool_choice
+    return model.astream(messages, tools, **options)
 
 
 @runtime_checkable

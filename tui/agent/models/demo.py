@@ -455,7 +455,9 @@ def _describe(o: _Outcome) -> str:
         else:
             head = f"Understood: you declined `{o.name}`, so I did not run it."
         if reason:
-            head += f" Your reason: “{reason.group(1).strip()}”."
+            said = reason.group(1).strip()
+            whose = "The rule's note" if "approval policy" in o.text else "Your reason"
+            head += f" {whose}: “{said}”" + ("" if said.endswith((".", "!", "?")) else ".")
         return head
     if o.kind == "error":
         message = re.sub(r"^Error:\s*", "", o.text.strip())

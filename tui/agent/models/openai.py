@@ -1,8 +1,10 @@
 """OpenAIChat: any OpenAI-compatible chat-completions API (OpenAI, Ollama, vLLM, llama.cpp, LM Studio).
 
 Real servers differ, so this is forgiving:
-- it streams, and falls back to a plain request when a server cannot stream with tools, or ends
-  such a stream empty;
+- it makes a plain request when its caller does not stream (`agent.arun()`, like Agno), and
+  streams (SSE) when the caller does (`arun(stream=True)`, the dashboard); `stream=True/False`
+  forces either way. A server that cannot stream with tools, or ends such a stream empty, is
+  asked again plainly;
 - it assembles tool-call deltas by index, tolerating missing indexes and ids;
 - it keeps one client per event loop and closes it on that loop when the loop shuts down (a
   parked async generator that `asyncio.run()` finalises before closing the loop), so
@@ -10,7 +12,17 @@ Real servers differ, so this is forgiving:
   stays bound to a closed loop, and no "Event loop is closed" tracebacks appear later;
 - every client shares one SSL context (loading the CA bundle costs ~20 ms; measured in
   tests/benchmarks/bench_hitl_cycle.py);
-- every failure becomes a ModelError whose message says what to do.
+- every failure becomes a ModelError whose message says what the server sent and what to do.
+
+Why requests go through `client.post(...)` with a ready JSON body instead of
+`client.chat.completions.create(**params)`: `create()` walks every message of the context
+against the API's TypedDicts (about 0.4 ms per message), so a long session spent ~97% of each
+request there, on the event loop the dashboard shares (tests/benchmarks/bench_long_session.py).
+The messages the agent builds are already plain JSON, so they are encoded once with `json`
+(cost in proportion to the bytes) and sent with the client's documented low-level `post`,
+which keeps its retries, timeouts, headers and error types. Replies come back as plain JSON
+(`cast_to=bytes` / `AsyncStream[object]`) and are read here, so a malformed reply gets a
+message that quotes it instead of an AttributeError.
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ import asyncio
 import json
 import os
 import weakref
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Mapping
 
 from .base import ModelChunk, ModelError, ModelResponse, ToolCall
 
@@ -30,13 +42,14 @@ _SSL_CONTEXT: Any = None
 
 
 def _shared_ssl_context() -> Any:
-    """One SSL context for every client, built as the openai client's own HTTP library builds it
-    (so SSL_CERT_FILE / SSL_CERT_DIR are honoured)."""
+    """One SSL context for every client, built by the openai client's own HTTP library (so
+    SSL_CERT_FILE / SSL_CERT_DIR are honoured as the client would honour them)."""
     global _SSL_CONTEXT
     if _SSL_CONTEXT is None:
-        from openai import _base_client
-
-        http = getattr(_base_client, "httpx2", None) or getattr(_base_client, "httpx")
+        try:
+            import httpx2 as http  # what openai >= 3 is built on
+        except ImportError:  # pragma: no cover - older openai releases use httpx
+            import httpx as http  # type: ignore[no-redef]
         _SSL_CONTEXT = http.create_ssl_context()
     return _SSL_CONTEXT
 
@@ -48,27 +61,60 @@ async def _close_when_loop_ends(client: Any) -> AsyncIterator[None]:
         await client.close()
 
 
+#: Keys of `request_params` that are options of the request, not fields of the JSON body.
+_REQUEST_OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout")
+
+
 class OpenAIChat:
+    """A chat model behind an OpenAI-compatible API. The keyword options mirror Agno's
+    `OpenAIChat` (temperature, max_tokens, top_p, ..., `extra_body`, `request_params`), so a
+    program written for Agno keeps its settings."""
+
     def __init__(
         self,
         id: str = "gpt-4o-mini",
         base_url: str | None = None,
         api_key: str | None = None,
         *,
-        stream: bool = True,
+        stream: bool | None = None,
         timeout: float = 60.0,
         max_retries: int = 2,
         temperature: float | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        top_p: float | None = None,
+        frequency_penalty: float | None = None,
+        presence_penalty: float | None = None,
+        seed: int | None = None,
+        stop: str | list[str] | None = None,
+        user: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        request_params: Mapping[str, Any] | None = None,
         api_key_env: str = "OPENAI_API_KEY",
     ) -> None:
         self.id = id
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         self._api_key = api_key
         self.api_key_env = api_key_env
+        #: None: stream when the caller streams. True / False: always / never.
         self.stream = stream
         self.timeout = timeout
         self.max_retries = max_retries
         self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.max_completion_tokens = max_completion_tokens
+        self.top_p = top_p
+        self.frequency_penalty = frequency_penalty
+        self.presence_penalty = presence_penalty
+        self.seed = seed
+        self.stop = stop
+        self.user = user
+        self.extra_headers = dict(extra_headers or {})
+        self.extra_query = dict(extra_query or {})
+        self.extra_body = dict(extra_body or {})
+        self.request_params = dict(request_params or {})
         #: Set once a server showed it cannot stream with tools; later requests go plain.
         self._stream_with_tools_broken = False
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = weakref.WeakKeyDictionary()
@@ -115,17 +161,57 @@ class OpenAIChat:
 
     # ------------------------------------------------------------------ requests
 
-    def _params(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> dict[str, Any]:
+    def _params(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], tool_choice: Any = None) -> dict[str, Any]:
+        """The JSON body (without "stream"), as the API documents it: plain dicts, no SDK types."""
         params: dict[str, Any] = {"model": self.id, "messages": messages}
         if tools:
             params["tools"] = tools
-        if self.temperature is not None:
-            params["temperature"] = self.temperature
+            if tool_choice is not None:
+                params["tool_choice"] = tool_choice
+        for name in (
+            "temperature", "max_tokens", "max_completion_tokens", "top_p", "frequency_penalty",
+            "presence_penalty", "seed", "stop", "user",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = value
+        params.update((k, v) for k, v in self.request_params.items() if k not in _REQUEST_OPTIONS)
+        params.update(self.extra_body)
+        params.update(self.request_params.get("extra_body") or {})
         return params
 
-    async def astream(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> AsyncIterator[ModelChunk]:
+    def _options(self) -> dict[str, Any]:
+        """Per-request options of the openai client (headers, query, timeout)."""
+        options: dict[str, Any] = {}
+        headers = {**self.extra_headers, **(self.request_params.get("extra_headers") or {})}
+        if headers:
+            options["headers"] = headers
+        query = {**self.extra_query, **(self.request_params.get("extra_query") or {})}
+        if query:
+            options["params"] = query
+        if self.request_params.get("timeout") is not None:
+            options["timeout"] = self.request_params["timeout"]
+        return options
+
+    def streams(self, caller_streams: bool) -> bool:
+        """Whether a request streams: as forced by `stream=`, else as the caller does."""
+        return caller_streams if self.stream is None else self.stream
+
+    async def astream(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        stream: bool = True,
+        tool_choice: Any = None,
+    ) -> AsyncIterator[ModelChunk]:
         client = await self._loop_client()
-        async for chunk in self._astream(client, self._params(messages, tools), bool(tools)):
+        params = self._params(messages, tools, tool_choice)
+        if not self.streams(stream) or (tools and self._stream_with_tools_broken):
+            source = self._whole(client, params)
+        else:
+            source = self._astream(client, params, bool(tools))
+        async for chunk in source:
             yield chunk
 
     async def aclose(self) -> None:
@@ -134,45 +220,78 @@ class OpenAIChat:
         if entry is not None:
             await entry[0].close()
 
-    async def _astream(self, client: Any, params: dict[str, Any], has_tools: bool) -> AsyncIterator[ModelChunk]:
-        if not self.stream or (has_tools and self._stream_with_tools_broken):
-            async for chunk in self._whole(client, params):
-                yield chunk
-            return
+    async def _post(self, client: Any, params: dict[str, Any], *, stream: bool) -> Any:
+        """Send the body with the client's low-level `post`: bytes for a plain reply, an
+        AsyncStream of plain dicts for SSE. Encoding is one `json.dumps` (proportional to the
+        bytes); the client's parameter transformation is never applied."""
+        from openai import AsyncStream
 
+        body = dict(params, stream=True) if stream else params
+        try:
+            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        except (TypeError, ValueError) as exc:
+            raise ModelError(
+                f"The request to {self._where()} could not be encoded as JSON ({exc}). "
+                "Check the values given in extra_body / request_params."
+            ) from exc
+        if stream:
+            return await client.post(
+                "/chat/completions", content=content, cast_to=object, options=self._options(),
+                stream=True, stream_cls=AsyncStream[object],
+            )
+        return await client.post("/chat/completions", content=content, cast_to=bytes, options=self._options())
+
+    async def _astream(self, client: Any, params: dict[str, Any], has_tools: bool) -> AsyncIterator[ModelChunk]:
         emitted = False  # text already handed to the caller: too late to fall back
         started = False  # the server accepted the request and began to answer
         response = ModelResponse()
         calls: dict[Any, dict[str, Any]] = {}
         order: list[Any] = []
+        where = self._where()
         try:
-            stream = await client.chat.completions.create(**params, stream=True)
+            stream = await self._post(client, params, stream=True)
             started = True
             async for chunk in stream:
-                if getattr(chunk, "error", None):
-                    raise ModelError(f"The model server reported an error mid-stream: {chunk.error}")
-                for choice in chunk.choices or []:
-                    delta = choice.delta
-                    if delta is not None and delta.content:
-                        response.content += delta.content
+                if not isinstance(chunk, dict):
+                    raise ModelError(
+                        f"{where} sent a stream event that is not a JSON object: {_quote(chunk)}. "
+                        "Check that base_url / OPENAI_BASE_URL points at an OpenAI-compatible /v1 endpoint; continue the run to try again.",
+                        retryable=True,
+                    )
+                if chunk.get("error"):
+                    raise ModelError(f"The model server reported an error mid-stream: {chunk['error']}")
+                for choice in chunk.get("choices") or []:
+                    if not isinstance(choice, dict):
+                        raise _bad_reply(where, "a stream chunk whose choice is not an object", chunk)
+                    delta = choice.get("delta") or {}
+                    if not isinstance(delta, dict):
+                        raise _bad_reply(where, "a stream chunk whose delta is not an object", chunk)
+                    text = delta.get("content")
+                    if text:
+                        text = text if isinstance(text, str) else _arguments_text(text)
+                        response.content += text
                         emitted = True
-                        yield ModelChunk(text=delta.content)
-                    for tc in (delta.tool_calls if delta is not None else None) or []:
+                        yield ModelChunk(text=text)
+                    for tc in delta.get("tool_calls") or []:
+                        if not isinstance(tc, dict):
+                            raise _bad_reply(where, "a tool-call delta that is not an object", chunk)
                         key = _call_key(tc, calls, order)
                         if key not in calls:
-                            calls[key] = {"id": tc.id, "name": "", "arguments": ""}
+                            calls[key] = {"id": tc.get("id"), "name": "", "arguments": ""}
                             order.append(key)
                         entry = calls[key]
-                        if tc.id and not entry["id"]:
-                            entry["id"] = tc.id
-                        if tc.function is not None:
+                        if tc.get("id") and not entry["id"]:
+                            entry["id"] = tc["id"]
+                        function = tc.get("function") or {}
+                        if isinstance(function, dict):
                             # OpenAI sends the name once; some servers repeat it in every delta.
-                            if tc.function.name and tc.function.name != entry["name"]:
-                                entry["name"] += tc.function.name
-                            if tc.function.arguments:
-                                entry["arguments"] += _arguments_text(tc.function.arguments)
-                    if choice.finish_reason:
-                        response.finish_reason = choice.finish_reason
+                            name = function.get("name")
+                            if name and name != entry["name"]:
+                                entry["name"] += str(name)
+                            if function.get("arguments"):
+                                entry["arguments"] += _arguments_text(function["arguments"])
+                    if choice.get("finish_reason"):
+                        response.finish_reason = str(choice["finish_reason"])
         except ModelError:
             raise
         except Exception as exc:
@@ -209,35 +328,101 @@ class OpenAIChat:
 
     async def _complete(self, client: Any, params: dict[str, Any]) -> ModelResponse:
         try:
-            completion = await client.chat.completions.create(**params)
+            raw = await self._post(client, params, stream=False)
+        except ModelError:
+            raise
         except Exception as exc:
             raise _model_error(exc, self) from exc
-        if not getattr(completion, "choices", None):
-            raise ModelError("The model server returned no choices. Check the model id and the server's logs.")
-        choice = completion.choices[0]
-        message = choice.message
-        calls = [
-            ToolCall(
-                id=tc.id,
-                name=(tc.function.name or "") if tc.function else "",
-                arguments=_arguments_text(tc.function.arguments) if tc.function else "",
-            )
-            for tc in (message.tool_calls or [])
-        ]
-        return ModelResponse(content=message.content or "", tool_calls=calls, finish_reason=choice.finish_reason)
+        return parse_completion(raw, self._where())
+
+    def _where(self) -> str:
+        return self.base_url or "the OpenAI API"
 
 
-def _call_key(tc: Any, calls: dict[Any, dict[str, Any]], order: list[Any]) -> Any:
+def parse_completion(raw: bytes | str, where: str) -> ModelResponse:
+    """Read a plain chat-completion body. Anything unusable becomes a ModelError that quotes what
+    the server sent and says what to do (never an AttributeError from deep inside)."""
+    if not raw or not raw.strip():
+        raise ModelError(
+            f"{where} answered with an empty body instead of a chat completion (HTTP 200, nothing in it). "
+            "Check that base_url / OPENAI_BASE_URL points at the server's OpenAI-compatible /v1 endpoint, "
+            "and the server's logs; continue the run to try again.",
+            retryable=True,
+        )
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ModelError(
+            f"{where} sent a reply that is not JSON ({getattr(exc, 'msg', exc)}): {_quote(raw)}. "
+            "Check that base_url / OPENAI_BASE_URL points at the server's OpenAI-compatible /v1 endpoint "
+            "(not its web page); continue the run to try again.",
+            retryable=True,
+        ) from None
+    if not isinstance(data, dict):
+        raise _bad_reply(where, "a reply that is not a JSON object", data)
+    if data.get("error"):
+        error = data["error"]
+        message = error.get("message") if isinstance(error, dict) else error
+        raise ModelError(
+            f"{where} answered with an error instead of a completion: {_quote(message)}. "
+            "Check the model id and the server's logs; continue the run to try again.",
+            retryable=True,
+        )
+    choices = data.get("choices")
+    if not choices or not isinstance(choices, list):
+        raise ModelError(
+            f"{where} returned no choices ({_quote(data)}). Check the model id and the server's logs.",
+            retryable=True,
+        )
+    choice = choices[0]
+    message = choice.get("message") if isinstance(choice, dict) else None
+    if not isinstance(message, dict):
+        raise _bad_reply(where, "a choice without a message", data)
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        content = _arguments_text(content)
+    calls = []
+    for tc in message.get("tool_calls") or []:
+        if not isinstance(tc, dict):
+            raise _bad_reply(where, "a tool call that is not an object", data)
+        function = tc.get("function")
+        if not isinstance(function, dict):
+            function = {}
+        calls.append(
+            ToolCall(id=tc.get("id"), name=str(function.get("name") or ""), arguments=_arguments_text(function.get("arguments")))
+        )
+    finish = choice.get("finish_reason")
+    return ModelResponse(content=content or "", tool_calls=calls, finish_reason=str(finish) if finish else None)
+
+
+def _quote(value: Any, limit: int = 200) -> str:
+    """What the server sent, short enough for one line of an error message."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _bad_reply(where: str, what: str, sent: Any) -> ModelError:
+    return ModelError(
+        f"{where} sent {what}: {_quote(sent)}. The server may not support chat completions for this model; "
+        "check the model id and the server's logs, then continue the run to try again.",
+        retryable=True,
+    )
+
+
+def _call_key(tc: dict[str, Any], calls: dict[Any, dict[str, Any]], order: list[Any]) -> Any:
     """Which call a tool-call delta belongs to.
 
     OpenAI gives every delta an `index`; that alone decides (ids may repeat: some servers number
     calls "call_0" in every reply). Without an index, a delta with a known id continues that
     call, one with a new id starts a call, and one with neither continues the latest call.
     """
-    if tc.index is not None:
-        return tc.index
-    if tc.id:
-        known = next((k for k, c in calls.items() if c["id"] == tc.id), None)
+    if tc.get("index") is not None:
+        return tc["index"]
+    if tc.get("id"):
+        known = next((k for k, c in calls.items() if c["id"] == tc["id"]), None)
         return known if known is not None else f"id:{len(order)}"
     return order[-1] if order else 0
 
@@ -316,6 +501,12 @@ def _model_error(exc: Exception, model: OpenAIChat, *, partial: bool = False) ->
         )
     if isinstance(exc, openai.APIError):
         return ModelError(f"{where} returned an unusable reply: {exc}", retryable=True)
+    if isinstance(exc, ValueError) and partial:  # an SSE event whose data is not JSON
+        return ModelError(
+            f"{where} sent a stream event that is not JSON ({exc}). Check that base_url / OPENAI_BASE_URL points at an "
+            "OpenAI-compatible /v1 endpoint; the partial reply was not used, continue the run to try again.",
+            retryable=True,
+        )
     return ModelError(f"The model call failed: {type(exc).__name__}: {exc}")
 
 

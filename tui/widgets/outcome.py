@@ -1,0 +1,69 @@
+"""What happened to a call, in words a person reads: "approved by you", "denied by rule no-secrets".
+
+One wording for the conversation, the tool log and the notes that replace "Waiting for your
+decision", so the three never disagree. Derived from the runtime's own `ToolExecution` only.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tui.agent.run import ToolExecution
+
+_SCOPES = {
+    "session-allow": ("allowed", "for this session"),
+    "session-deny": ("denied", "for this session"),
+    "run-allow": ("allowed", "for this run"),
+    "run-deny": ("denied", "for this run"),
+}
+
+
+def _args(args: dict | None) -> str:
+    try:
+        return json.dumps(args or {}, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(args)
+
+
+def decision_words(tool: ToolExecution) -> str:
+    """How the call was decided ("" for a call that needed no decision)."""
+    if tool.is_awaiting_decision:
+        return "⏸ waiting for your decision"
+    if not tool.is_gated or tool.decided_by is None and tool.confirmed is None:
+        return ""
+    by = tool.decided_by or "user"
+    declined = tool.confirmed is False or tool.status == "rejected"
+    if by == "timeout":
+        return "⏱ timed out: " + ("not run" if declined else "approved automatically")
+    if by in _SCOPES:
+        verb, scope = _SCOPES[by]
+        return f"{'⊘' if declined else '✔'} {verb} {scope} (your earlier choice)"
+    if by.startswith("rule:"):
+        return f"{'⊘ denied' if declined else '✔ allowed'} by rule {by[5:]}"
+    if declined:
+        note = tool.confirmation_note
+        return "⊘ rejected by you" + (f" with reason “{note}”" if note else "")
+    if tool.requires_user_input:
+        return "✎ values given by you"
+    if tool.external_execution_required:
+        return "⇄ result given by you"
+    if tool.was_edited:
+        return f"✎ edited by you to {_args(tool.tool_args)}, then approved"
+    return "✔ approved by you"
+
+
+def run_words(tool: ToolExecution) -> str:
+    """Where the call stands once decided: running, done, failed ("" while it waits or was not run)."""
+    if tool.status == "running":
+        return "running"
+    if tool.status == "completed":
+        return "done"
+    if tool.status == "error":
+        return "failed"
+    return ""
+
+
+def outcome_line(tool: ToolExecution) -> str:
+    """`✔ approved by you · done`, `⊘ denied by rule no-secrets`, `done` (ungated), ..."""
+    parts = [p for p in (decision_words(tool), run_words(tool)) if p]
+    return " · ".join(parts)

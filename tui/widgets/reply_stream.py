@@ -1,0 +1,132 @@
+"""One streamed reply, told as a chain of Markdown widgets: finished parts stay put, only the tail grows.
+
+Why not one Markdown widget per reply: Textual lays out a Markdown widget's blocks all together
+(it is not a scrolling container), so every frame of a growing reply re-arranged every block
+of it, and a 50,000-character reply made each key wait 100-400 ms
+(tests/benchmarks/bench_stream_keys.py). The conversation log *is* a scrolling container,
+and Textual only descends into its children that are on screen; so the reply is cut, at
+paragraph boundaries, into parts of about PART_CHARS characters. A finished part is never
+written again; the live part is small, so its incremental parse and its layout cost the same
+at the end of a long reply as at the start.
+
+A cut is made only where it cannot change the rendering: at a blank line outside a fenced code
+block, before a line that starts a plain paragraph (not a list item, quote, table, heading,
+fence, HTML or indented line, which could continue the block above). Joined, the parts' sources
+are exactly the reply.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Awaitable, Callable
+
+from textual.widgets import Markdown
+from textual.widgets.markdown import MarkdownStream
+
+#: A line that may continue or belong to the block above it: never start a new part with one.
+_NOT_A_FRESH_START = re.compile(r"[ \t]|[-*+] |\d{1,9}[.)]( |$)|[>|#<]|```|~~~|[-*_=]{3,}\s*$")
+_FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)
+
+
+def inside_fence(source: str) -> bool:
+    """Whether `source` ends inside a fenced code block (an odd number of fence lines)."""
+    return len(_FENCE.findall(source)) % 2 == 1
+
+
+def cut_point(source: str, text: str, start: int = 0) -> int | None:
+    """Where to end the live part within `text` (appended to `source`), or None.
+
+    The first position at or after `start` that is just after a blank line, outside fences,
+    before a fresh paragraph whose first characters have arrived.
+    """
+    position = max(0, start - 2)
+    while True:
+        position = text.find("\n\n", position)
+        if position < 0:
+            return None
+        cut = position + 2
+        rest = text[cut : cut + 16]
+        if (
+            (len(rest) >= 4 or "\n" in rest)
+            and rest[0] != "\n"
+            and not _NOT_A_FRESH_START.match(rest)
+            and not inside_fence(source + text[:cut])
+        ):
+            return cut
+        position = cut - 1
+
+
+def split_reply(text: str, part_chars: int) -> list[str]:
+    """A whole reply cut as streaming would cut it (a run replayed from history)."""
+    parts: list[str] = []
+    while len(text) >= part_chars:
+        cut = cut_point("", text, part_chars)
+        if cut is None:
+            break
+        parts.append(text[:cut])
+        text = text[cut:]
+    if text or not parts:
+        parts.append(text)
+    return parts
+
+
+class ReplyStream:
+    """Streams one reply into `mount`ed Markdown parts (see the module docstring)."""
+
+    #: About this many characters per part (a screenful is ~4-8k): small enough that the live
+    #: part is cheap to re-parse and lay out, large enough that a reply has few widgets.
+    PART_CHARS = 2_000
+
+    def __init__(self, mount: Callable[[Markdown], Awaitable[None]], *, classes: str = "reply") -> None:
+        self._mount = mount
+        self._classes = classes
+        self.parts: list[Markdown] = []
+        self._live: Markdown | None = None
+        self._stream: MarkdownStream | None = None
+        self._live_source = ""
+
+    async def write(self, text: str) -> None:
+        """Append `text` (Markdown) to the reply."""
+        if not text:
+            return
+        if self._stream is None:
+            await self._open()
+        while len(self._live_source) + len(text) >= self.PART_CHARS:
+            cut = cut_point(self._live_source, text, self.PART_CHARS - len(self._live_source))
+            if cut is None:
+                break
+            await self._append(text[:cut])
+            text = text[cut:]
+            await self._close_live()
+            await self._open()
+        await self._append(text)
+
+    async def stop(self) -> None:
+        """The reply is complete: finish the live part."""
+        await self._close_live()
+        if self.parts and self.parts[-1].children:
+            # Marked once at the end: an order-dependent selector (:last-child) would restyle every
+            # block of the reply on each mount while it streams.
+            self.parts[-1].children[-1].add_class("-last-block")
+
+    @property
+    def source(self) -> str:
+        return "".join(part.source for part in self.parts)
+
+    async def _open(self) -> None:
+        part = Markdown(open_links=False, classes=self._classes + (" -continued" if self.parts else ""))
+        self.parts.append(part)
+        await self._mount(part)
+        self._live = part
+        self._live_source = ""
+        self._stream = Markdown.get_stream(part)
+
+    async def _append(self, text: str) -> None:
+        if text and self._stream is not None:
+            self._live_source += text
+            await self._stream.write(text)
+
+    async def _close_live(self) -> None:
+        stream, self._stream, self._live = self._stream, None, None
+        if stream is not None:
+            await stream.stop()
