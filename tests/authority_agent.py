@@ -4,6 +4,8 @@
     python tests/authority_agent.py DB finish RUN_ID
     python tests/authority_agent.py DB secret_resume RUN_ID WORKSPACE
 
+DB is a SQLite file or a postgresql:// URL (the tests run on both backends).
+
 `race`: for each run id (one per line), wait at a file barrier until the other racer is there too,
 then continue the run; prints one line per run: `RESULT <run_id> completed|conflict|finished|error:...` (completed: it ran here).
 `finish`: continue one run to the end and print `DONE <status>`.
@@ -23,7 +25,7 @@ from pathlib import Path
 from tui.agent import Agent, tool
 from tui.agent.conflicts import RunConflict
 from tui.agent.models import DemoModel
-from tui.store import RunStore
+from tui.store import RunStore, open_store
 
 
 @tool(requires_confirmation=True)
@@ -51,8 +53,8 @@ def _barrier(folder: Path, name: str, tag: str, others: int = 1, timeout: float 
         time.sleep(0.0005)
 
 
-async def _race(db: Path, ids_file: Path, barrier: Path, tag: str) -> None:
-    agent = make_agent(RunStore(db))
+async def _race(db: str, ids_file: Path, barrier: Path, tag: str) -> None:
+    agent = make_agent(open_store(db))
     for run_id in ids_file.read_text().split():
         _barrier(barrier, run_id, tag)
         try:
@@ -68,17 +70,17 @@ async def _race(db: Path, ids_file: Path, barrier: Path, tag: str) -> None:
         print(f"RESULT {run_id} {outcome}", flush=True)
 
 
-async def _finish(db: Path, run_id: str) -> None:
-    run = await make_agent(RunStore(db)).acontinue_run(run_id=run_id)
+async def _finish(db: str, run_id: str) -> None:
+    run = await make_agent(open_store(db)).acontinue_run(run_id=run_id)
     print(f"DONE {run.status.value} {run.error or ''}".rstrip(), flush=True)
 
 
-async def _secret_resume(db: Path, run_id: str, workspace: str) -> None:
+async def _secret_resume(db: str, run_id: str, workspace: str) -> None:
     from tui.config import Settings
     from tui.toolbox.files import make_file_tools
 
     write_file, _, _ = make_file_tools(Settings(workspace=workspace))
-    agent = Agent(model=DemoModel(delay=0), tools=[write_file], store=RunStore(db))
+    agent = Agent(model=DemoModel(delay=0), tools=[write_file], store=open_store(db))
     run = await agent.acontinue_run(run_id=run_id)
     print(f"DONE {run.status.value} {run.error or ''}".rstrip(), flush=True)
 
@@ -86,11 +88,11 @@ async def _secret_resume(db: Path, run_id: str, workspace: str) -> None:
 def main() -> None:
     db, stage, *rest = sys.argv[1:]
     if stage == "race":
-        asyncio.run(_race(Path(db), Path(rest[0]), Path(rest[1]), rest[2]))
+        asyncio.run(_race(db, Path(rest[0]), Path(rest[1]), rest[2]))
     elif stage == "finish":
-        asyncio.run(_finish(Path(db), rest[0]))
+        asyncio.run(_finish(db, rest[0]))
     elif stage == "secret_resume":
-        asyncio.run(_secret_resume(Path(db), rest[0], rest[1]))
+        asyncio.run(_secret_resume(db, rest[0], rest[1]))
     else:
         raise SystemExit(f"unknown stage {stage}")
 

@@ -73,3 +73,56 @@ def model_for(chat_server: ChatServer, mode: str) -> Callable[..., Any]:
         return make_model(chat_server, mode, **kwargs)
 
     return build
+
+
+# ---------------------------------------------------------------- both store backends
+#
+# Store tests take `store_url` (or `make_store`) and run once on SQLite (a file in tmp_path) and
+# once on PostgreSQL (a fresh schema on a throwaway server started once per session by
+# tests/pg_server.py). Without PostgreSQL the postgres half skips with the reason, except in CI
+# (CI=true), where it fails: CI must test both backends.
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    import os
+
+    import pg_server
+
+    try:
+        server = pg_server.start()
+    except pg_server.Unavailable as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI must test the PostgreSQL store: {exc}")
+        pytest.skip(f"PostgreSQL store tests skipped: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the test's store lives: a SQLite file path, or a `postgresql://` URL (empty schema)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "runs.db")
+    return str(request.getfixturevalue("postgres_server").new_schema())
+
+
+@pytest.fixture
+def make_store(store_url: str) -> Iterator[Callable[..., Any]]:
+    """`make_store(**options)` opens a store at the test's `store_url` (closed after the test)."""
+    from tui.store.open import open_store
+
+    opened: list[Any] = []
+
+    def build(**options: Any) -> Any:
+        store = open_store(store_url, **options)
+        opened.append(store)
+        return store
+
+    yield build
+    for store in opened:
+        store.close()

@@ -24,7 +24,7 @@ from typing import Any
 from tui.agent import Agent, Policy, tool
 from tui.agent.events import ContentDelta
 from tui.agent.models import DemoModel
-from tui.store import RunStore
+from tui.store import RunStore, open_store
 
 _current_run: dict[str, str] = {}
 
@@ -81,16 +81,16 @@ async def _wait_to_be_killed() -> None:
     sys.exit(3)
 
 
-async def _paused(db: Path) -> None:
-    agent = make_agent(RunStore(db))
+async def _paused(db: str) -> None:
+    agent = make_agent(open_store(db))
     run = await agent.arun(PUBLISH)
     assert run.is_paused, run.status
     marker("PAUSED", run.run_id)
     await _wait_to_be_killed()
 
 
-async def _decided(db: Path) -> None:
-    agent = make_agent(RunStore(db))
+async def _decided(db: str) -> None:
+    agent = make_agent(open_store(db))
     run = await agent.arun(PUBLISH)
     run.tools[0].confirm()
     agent.save_decisions(run)
@@ -98,8 +98,8 @@ async def _decided(db: Path) -> None:
     await _wait_to_be_killed()
 
 
-async def _streaming(db: Path) -> None:
-    agent = make_agent(RunStore(db))
+async def _streaming(db: str) -> None:
+    agent = make_agent(open_store(db))
     run = await agent.arun(PUBLISH)
     run.tools[0].confirm()
     agent.model.delay = 0.5  # type: ignore[attr-defined]  # the summary streams slowly: kill it mid-way
@@ -112,8 +112,8 @@ async def _streaming(db: Path) -> None:
     sys.exit(3)
 
 
-async def _mid_tool(db: Path) -> None:
-    agent = make_agent(RunStore(db))
+async def _mid_tool(db: str) -> None:
+    agent = make_agent(open_store(db))
     run = await agent.arun(SLOW)
     _current_run["id"] = run.run_id
     run.tools[0].confirm()
@@ -122,8 +122,8 @@ async def _mid_tool(db: Path) -> None:
     sys.exit(3)
 
 
-async def _many(db: Path, count: int, tag: str, go: Path | None) -> None:
-    store = RunStore(db)
+async def _many(db: str, count: int, tag: str, go: Path | None) -> None:
+    store = open_store(db)
     policy = Policy()
     policy.allow_for_session("publish_post")
     agent = make_agent(store, policy=policy)
@@ -144,7 +144,7 @@ async def _many(db: Path, count: int, tag: str, go: Path | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("db", type=Path)
+    parser.add_argument("db", help="a SQLite file or a postgresql:// URL")
     parser.add_argument("stage", choices=["paused", "decided", "streaming", "mid_tool", "many"])
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--tag", default="p")

@@ -20,7 +20,7 @@ from pathlib import Path
 from tui.agent import Agent, tool
 from tui.agent.models import DemoModel
 from tui.agent.waiting import DecisionTimeout
-from tui.store import RunStore
+from tui.store import open_store
 
 
 def _effect(line: str) -> None:
@@ -87,7 +87,7 @@ async def main() -> int:
         model = OpenAIChat(id="test-model", base_url=args.base_url, api_key="test", max_retries=0, stream=False)
     else:
         model = DemoModel(delay=0)
-    agent = Agent(model=model, tools=TOOLS, store=RunStore(Path(args.db)), name=args.name)
+    agent = Agent(model=model, tools=TOOLS, store=open_store(args.db), name=args.name)
     run = await agent.arun(args.prompt)
     while run.is_paused:
         marker("PAUSED", run.run_id)

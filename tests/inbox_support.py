@@ -30,7 +30,7 @@ def _env() -> dict[str, str]:
 class AgentProcess:
     """tests/inbox_agent.py in its own process; `expect("PAUSED")` returns the rest of that line."""
 
-    def __init__(self, db: Path, prompt: str, *extra: str) -> None:
+    def __init__(self, db: Path | str, prompt: str, *extra: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(TESTS / "inbox_agent.py"), str(db), prompt, *extra],
             stdout=subprocess.PIPE,
@@ -86,7 +86,7 @@ class AgentProcess:
         self.stop()
 
 
-def hitl(db: Path, *args: str, timeout: float = 60.0, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def hitl(db: Path | str, *args: str, timeout: float = 60.0, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `hitl-tui ARGS --db DB` in a fresh process (as a user would from a shell)."""
     return subprocess.run(
         [sys.executable, "-m", "tui", *args, "--db", str(db)],
@@ -98,7 +98,7 @@ def hitl(db: Path, *args: str, timeout: float = 60.0, env: dict[str, str] | None
     )
 
 
-def hitl_async(db: Path, *args: str) -> subprocess.Popen[str]:
+def hitl_async(db: Path | str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tui", *args, "--db", str(db)],
         stdout=subprocess.PIPE,
@@ -109,7 +109,7 @@ def hitl_async(db: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def pending_json(db: Path) -> list[dict[str, Any]]:
+def pending_json(db: Path | str) -> list[dict[str, Any]]:
     done = hitl(db, "pending", "--json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)

@@ -1,4 +1,5 @@
-"""The approvals inbox across real processes on one SQLite file.
+"""The approvals inbox across real processes on one store (each test runs on a SQLite file and on
+PostgreSQL).
 
 A headless agent process (tests/inbox_agent.py) pauses and waits with `wait_for_decisions`; a
 second process lists the call with `hitl-tui pending --json` and decides it with
@@ -14,7 +15,7 @@ from pathlib import Path
 from chatserver import ChatServer, call, text, tools
 from inbox_support import AgentProcess, hitl, hitl_async, pending_json
 
-from tui.store import RunStore
+from tui.store import RunStore, open_store
 
 PUBLISH = 'call publish_post {"title": "Hello"}'
 REPORT = 'call print_report {"name": "q3"}'
@@ -24,8 +25,8 @@ def effects(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def test_a_call_paused_in_one_process_is_approved_from_the_shell_and_runs_once(tmp_path: Path) -> None:
-    db, fx = tmp_path / "runs.db", tmp_path / "effects.txt"
+def test_a_call_paused_in_one_process_is_approved_from_the_shell_and_runs_once(tmp_path: Path, store_url: str) -> None:
+    db, fx = store_url, tmp_path / "effects.txt"
     with AgentProcess(db, PUBLISH, "--effects", str(fx)) as agent:
         run_id = agent.expect("PAUSED")
         [item] = pending_json(db)
@@ -47,14 +48,14 @@ def test_a_call_paused_in_one_process_is_approved_from_the_shell_and_runs_once(t
     assert "published 'Hello'" in status
     assert effects(fx) == [f"publish_post Hello pid={agent.pid}"]  # exactly once, by its owner
     assert pending_json(db) == []
-    [entry] = RunStore(db).ledger(run_id)
+    [entry] = open_store(db).ledger(run_id)
     assert (entry.decision, entry.approver) == ("approved", "alice")
     exported = hitl(db, "export", run_id, "--format", "md")
     assert "(approver: alice)" in exported.stdout  # the audit names the approver
 
 
-def test_a_rejection_with_a_reason_from_the_shell_reaches_the_model(tmp_path: Path) -> None:
-    db, fx = tmp_path / "runs.db", tmp_path / "effects.txt"
+def test_a_rejection_with_a_reason_from_the_shell_reaches_the_model(tmp_path: Path, store_url: str) -> None:
+    db, fx = store_url, tmp_path / "effects.txt"
     with ChatServer() as server:
         server.add(tools(call("publish_post", {"title": "Hello"})), text("Understood, not publishing."))
         with AgentProcess(db, "publish it", "--base-url", server.url, "--effects", str(fx)) as agent:
@@ -69,8 +70,8 @@ def test_a_rejection_with_a_reason_from_the_shell_reaches_the_model(tmp_path: Pa
     assert effects(fx) == []  # a rejected call never runs
 
 
-def test_an_invalid_input_value_names_the_field_and_the_run_stays_paused(tmp_path: Path) -> None:
-    db, fx = tmp_path / "runs.db", tmp_path / "effects.txt"
+def test_an_invalid_input_value_names_the_field_and_the_run_stays_paused(tmp_path: Path, store_url: str) -> None:
+    db, fx = store_url, tmp_path / "effects.txt"
     with AgentProcess(db, REPORT, "--effects", str(fx)) as agent:
         run_id = agent.expect("PAUSED")
         [item] = pending_json(db)
@@ -84,7 +85,7 @@ def test_an_invalid_input_value_names_the_field_and_the_run_stays_paused(tmp_pat
         assert missing.returncode == 1
         assert "pages: no such field" in missing.stderr and "copies: a value is required" in missing.stderr
         assert [p["id"] for p in pending_json(db)] == [item["id"]]  # still waiting
-        assert RunStore(db).get_summary(run_id).status == "paused"  # type: ignore[union-attr]
+        assert open_store(db).get_summary(run_id).status == "paused"  # type: ignore[union-attr]
         assert agent.lines.empty()  # nothing woke the agent up
 
         good = hitl(db, "input", item["id"], "copies=3")
@@ -94,8 +95,8 @@ def test_an_invalid_input_value_names_the_field_and_the_run_stays_paused(tmp_pat
     assert effects(fx) == ["print_report q3 x3"]
 
 
-def test_unknown_ids_wrong_commands_and_second_decisions_are_refused_clearly(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+def test_unknown_ids_wrong_commands_and_second_decisions_are_refused_clearly(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     with AgentProcess(db, PUBLISH) as agent:
         agent.expect("PAUSED")
         [item] = pending_json(db)
@@ -111,8 +112,8 @@ def test_unknown_ids_wrong_commands_and_second_decisions_are_refused_clearly(tmp
         agent.expect("DONE")
 
 
-def test_two_approvers_at_once_one_wins_and_the_other_is_told_who(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+def test_two_approvers_at_once_one_wins_and_the_other_is_told_who(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     with AgentProcess(db, PUBLISH) as agent:
         agent.expect("PAUSED")
         [item] = pending_json(db)
@@ -129,12 +130,12 @@ def test_two_approvers_at_once_one_wins_and_the_other_is_told_who(tmp_path: Path
         status = agent.expect("DONE")
     ran = "published 'Hello'" in status
     assert ran == (winners[0] == "alice")  # what the winner decided is what happened
-    [entry] = RunStore(db).ledger(json.loads(json.dumps(item))["run_id"])
+    [entry] = open_store(db).ledger(json.loads(json.dumps(item))["run_id"])
     assert entry.approver == winners[0]
 
 
-def test_the_result_of_an_external_call_is_given_from_the_shell(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+def test_the_result_of_an_external_call_is_given_from_the_shell(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     with AgentProcess(db, 'call run_on_my_machine {"command": "uname -a"}') as agent:
         agent.expect("PAUSED")
         listing = hitl(db, "pending")  # the table a person reads
@@ -148,12 +149,12 @@ def test_the_result_of_an_external_call_is_given_from_the_shell(tmp_path: Path) 
         assert done.returncode == 0, done.stderr
         status = agent.expect("DONE")
     assert status.startswith("completed") and "Linux box 6.1" in status
-    [entry] = RunStore(db).ledger(item["run_id"])
+    [entry] = open_store(db).ledger(item["run_id"])
     assert (entry.decision, entry.approver) == ("result_provided", "frank")  # the approver setting
 
 
-def test_a_hostile_agent_name_cannot_drive_the_terminal_that_lists_the_inbox(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+def test_a_hostile_agent_name_cannot_drive_the_terminal_that_lists_the_inbox(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     with AgentProcess(db, PUBLISH, "--name", "evil\x1b]2;pwned\x07\x1b[31m") as agent:
         agent.expect("PAUSED")
         listing = hitl(db, "pending")

@@ -1,4 +1,5 @@
-"""The store is the authority over run state: real processes, one real SQLite file.
+"""The store is the authority over run state: real processes, one real store (a SQLite file, and
+a PostgreSQL database: the tests taking `store_url` run on both backends).
 
 - two processes continuing the same approved run execute its call exactly once (50 trials);
 - a stale copy of a run that finished elsewhere executes nothing, and a stale save never reverts it;
@@ -27,7 +28,7 @@ from conftest import make_model
 from tui.agent import Agent, RunStatus
 from tui.agent.decisions import Decision, apply_decision
 from tui.agent.events import RunCompleted
-from tui.store import AlreadyDecided, CallClaimed, RunStore, StaleRun, StoreError
+from tui.store import AlreadyDecided, CallClaimed, RunStore, StaleRun, StoreError, open_store
 
 SCRIPT = Path(__file__).with_name("authority_agent.py")
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process tests use POSIX paths")
@@ -52,9 +53,9 @@ def executions(out: Path) -> list[str]:
     return out.read_text().split() if out.exists() else []
 
 
-async def test_two_processes_continuing_the_same_approved_run_execute_it_exactly_once(tmp_path: Path) -> None:
-    db, trials = tmp_path / "runs.db", 50
-    agent = make_agent(RunStore(db))
+async def test_two_processes_continuing_the_same_approved_run_execute_it_exactly_once(tmp_path: Path, store_url: str) -> None:
+    db, trials = store_url, 50
+    agent = make_agent(open_store(db))
     runs = [await approved_run(agent, tmp_path / f"out_{i}.txt") for i in range(trials)]
     ids = tmp_path / "ids.txt"
     ids.write_text("\n".join(r.run_id for r in runs))
@@ -76,7 +77,7 @@ async def test_two_processes_continuing_the_same_approved_run_execute_it_exactly
             _, run_id, outcome = line.split()
             outcomes[run_id].append(outcome)
 
-    store = RunStore(db)
+    store = open_store(db)
     for i, run in enumerate(runs):
         assert len(executions(tmp_path / f"out_{i}.txt")) == 1, (i, outcomes[run.run_id])
         assert sorted(outcomes[run.run_id])[0] == "completed" and Counter(outcomes[run.run_id])["completed"] == 1
@@ -91,11 +92,11 @@ async def test_two_processes_continuing_the_same_approved_run_execute_it_exactly
     assert seen["conflict"] >= 1, seen
 
 
-async def test_a_stale_copy_continued_after_the_run_finished_elsewhere_executes_nothing(tmp_path: Path) -> None:
-    db, out = tmp_path / "runs.db", tmp_path / "out.txt"
-    agent = make_agent(RunStore(db))
+async def test_a_stale_copy_continued_after_the_run_finished_elsewhere_executes_nothing(tmp_path: Path, store_url: str) -> None:
+    db, out = store_url, tmp_path / "out.txt"
+    agent = make_agent(open_store(db))
     stale = await approved_run(agent, out)
-    other_copy = RunStore(db).load_run(stale.run_id, exact=True)
+    other_copy = open_store(db).load_run(stale.run_id, exact=True)
     assert other_copy is not None
 
     assert run_script(str(db), "finish", stale.run_id).startswith("DONE completed")
@@ -106,20 +107,20 @@ async def test_a_stale_copy_continued_after_the_run_finished_elsewhere_executes_
     assert result is stale  # the caller's object now shows the stored (finished) run
     assert result.status == RunStatus.completed and result.tools[0].result == f"appended {child_pid}"
     assert result.content and "append_pid" in result.content
-    events = [e async for e in make_agent(RunStore(db)).acontinue_run(other_copy, stream=True)]
+    events = [e async for e in make_agent(open_store(db)).acontinue_run(other_copy, stream=True)]
     assert [type(e) for e in events] == [RunCompleted]
     assert executions(out) == [child_pid]  # nothing ran again, in either stale holder
 
 
-async def test_a_stale_save_never_reverts_a_completed_run(tmp_path: Path) -> None:
-    db, out = tmp_path / "runs.db", tmp_path / "out.txt"
-    agent = make_agent(RunStore(db))
+async def test_a_stale_save_never_reverts_a_completed_run(tmp_path: Path, store_url: str) -> None:
+    db, out = store_url, tmp_path / "out.txt"
+    agent = make_agent(open_store(db))
     run = await approved_run(agent, out)
-    old = RunStore(db).load_run(run.run_id, exact=True)  # e.g. a dashboard that still shows the call
+    old = open_store(db).load_run(run.run_id, exact=True)  # e.g. a dashboard that still shows the call
     assert old is not None and old.is_paused
     assert run_script(str(db), "finish", run.run_id).startswith("DONE completed")
 
-    store = RunStore(db)
+    store = open_store(db)
     with pytest.raises(StaleRun, match=(
         rf"run {run.run_id} is completed in the store \(version \d+, saved by pid \d+ on host .+\); "
         rf"your copy is version {old.store_version}: nothing was saved\. Reload it with agent\.get_run"
@@ -129,7 +130,7 @@ async def test_a_stale_save_never_reverts_a_completed_run(tmp_path: Path) -> Non
     with pytest.raises(AlreadyDecided, match=r"already decided \(approved\) by .+@.+ \(user\) at 20"):
         apply_decision(make_agent(store), old, old.tools[0], Decision("reject", note="too late"))
 
-    stored = RunStore(db).load_run(run.run_id)
+    stored = open_store(db).load_run(run.run_id)
     assert stored is not None and stored.status == RunStatus.completed
     assert stored.tools[0].status == "completed" and (stored.tools[0].result or "").startswith("appended")
     assert stored.content
@@ -137,7 +138,7 @@ async def test_a_stale_save_never_reverts_a_completed_run(tmp_path: Path) -> Non
     assert len(executions(out)) == 1
 
     # The way back: reload in place (references to the object stay valid), then it saves again.
-    holder = make_agent(RunStore(db))
+    holder = make_agent(open_store(db))
     copy = holder.get_run(run.run_id)
     assert copy is not None
     copy.status = RunStatus.paused  # a local change that the store never accepted
@@ -145,30 +146,30 @@ async def test_a_stale_save_never_reverts_a_completed_run(tmp_path: Path) -> Non
     holder.store.save_run(copy)  # up to date again: its save is accepted
 
 
-async def test_a_copy_loaded_for_display_shows_no_secret_and_cannot_be_saved_back(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
-    agent = make_agent(RunStore(db))
+async def test_a_copy_loaded_for_display_shows_no_secret_and_cannot_be_saved_back(tmp_path: Path, store_url: str) -> None:
+    db = store_url
+    agent = make_agent(open_store(db))
     secret = "sk-live-9f8e7d6c5b4a39281706"
     run = await agent.arun("call append_pid " + json.dumps({"path": f"/tmp/{secret}"}))
-    shown = RunStore(db).load_run(run.run_id)
+    shown = open_store(db).load_run(run.run_id)
     assert shown is not None and secret not in shown.model_dump_json()
     with pytest.raises(StoreError, match="was loaded for display .* load it with load_run"):
-        RunStore(db).save_run(shown)
-    exact = RunStore(db).load_run(run.run_id, exact=True)
+        open_store(db).save_run(shown)
+    exact = open_store(db).load_run(run.run_id, exact=True)
     assert exact is not None and secret in exact.tools[0].tool_args["path"]
     # Continued anyway, the display copy is first brought up to the exact stored state.
     shown.tools[0].confirm()
-    done = await make_agent(RunStore(db)).acontinue_run(shown)
+    done = await make_agent(open_store(db)).acontinue_run(shown)
     assert done.status == RunStatus.completed
     assert done.tools[0].executed_args == {"path": f"/tmp/{secret}"}
     Path(f"/tmp/{secret}").unlink()
 
 
-async def test_a_second_decision_from_another_holder_is_refused_with_who_and_when(tmp_path: Path) -> None:
-    db, out = tmp_path / "runs.db", tmp_path / "out.txt"
-    ada = make_agent(RunStore(db), approver="someone-else@laptop")  # the decision names its own approver
+async def test_a_second_decision_from_another_holder_is_refused_with_who_and_when(tmp_path: Path, store_url: str) -> None:
+    db, out = store_url, tmp_path / "out.txt"
+    ada = make_agent(open_store(db), approver="someone-else@laptop")  # the decision names its own approver
     run = await ada.arun("call append_pid " + json.dumps({"path": str(out)}))
-    bob = make_agent(RunStore(db), approver="bob@desk")
+    bob = make_agent(open_store(db), approver="bob@desk")
     bobs_copy = bob.get_run(run.run_id)
     assert bobs_copy is not None and bobs_copy is not run
 
@@ -180,15 +181,15 @@ async def test_a_second_decision_from_another_holder_is_refused_with_who_and_whe
 
     done = await bob.acontinue_run(bobs_copy)  # bob continues: ada's approval is what runs
     assert done.status == RunStatus.completed and len(executions(out)) == 1
-    [entry] = RunStore(db).ledger(run.run_id)
+    [entry] = open_store(db).ledger(run.run_id)
     assert (entry.decision, entry.approver, entry.note) == ("approved", "ada@laptop", None)
 
 
-async def test_a_call_is_claimed_once_and_the_loser_is_told_who_holds_it(tmp_path: Path) -> None:
-    db, out = tmp_path / "runs.db", tmp_path / "out.txt"
-    agent = make_agent(RunStore(db))
+async def test_a_call_is_claimed_once_and_the_loser_is_told_who_holds_it(tmp_path: Path, store_url: str) -> None:
+    db, out = store_url, tmp_path / "out.txt"
+    agent = make_agent(open_store(db))
     run = await approved_run(agent, out)
-    first, second = RunStore(db), RunStore(db)
+    first, second = open_store(db), open_store(db)
     mine = first.load_run(run.run_id, exact=True)
     assert mine is not None
     mine.tools[0].status = "running"

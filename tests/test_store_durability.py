@@ -19,14 +19,14 @@ import pytest
 from durability_agent import make_agent
 
 from tui.agent import RunStatus
-from tui.store import INTERRUPTED, RunStore
+from tui.store import INTERRUPTED, RunStore, open_store
 
 SCRIPT = Path(__file__).with_name("durability_agent.py")
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL semantics")
 
 
 class AgentProcess:
-    def __init__(self, db: Path, stage: str, *extra: str) -> None:
+    def __init__(self, db: Path | str, stage: str, *extra: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(SCRIPT), str(db), stage, *extra],
             stdout=subprocess.PIPE,
@@ -61,7 +61,7 @@ class AgentProcess:
         assert "Traceback" not in (self.proc.stderr.read() if self.proc.stderr else "")
 
 
-def kill_at(db: Path, stage: str, marker: str) -> str:
+def kill_at(db: Path | str, stage: str, marker: str) -> str:
     proc = AgentProcess(db, stage)
     run_id = proc.wait_for(marker)
     proc.sigkill()
@@ -72,17 +72,17 @@ async def finish(store: RunStore, run_id: str) -> None:
     """Continue the run in a fresh Agent and check it completes with exactly one ledger row."""
     final = await make_agent(store).acontinue_run(run_id=run_id)
     assert final.status == RunStatus.completed, final.error
-    reread = RunStore(store.path)
+    reread = open_store(getattr(store, "url", store.path))
     assert reread.load_run(run_id).status == RunStatus.completed  # type: ignore[union-attr]
     [entry] = reread.ledger(run_id)
     assert (entry.tool_name, entry.decision, entry.decided_by) == (final.tools[0].tool_name, "approved", "user")
     assert reread.count_runs() == 1
 
 
-async def test_killed_while_paused_the_run_stays_paused_with_its_pending_call(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+async def test_killed_while_paused_the_run_stays_paused_with_its_pending_call(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     run_id = kill_at(db, "paused", "PAUSED")
-    store = RunStore(db)
+    store = open_store(db)
     assert store.recovered == []  # paused is a resting state: nothing to recover
     run = store.load_run(run_id)
     assert run is not None and run.is_paused
@@ -95,10 +95,10 @@ async def test_killed_while_paused_the_run_stays_paused_with_its_pending_call(tm
     await finish(store, run_id)
 
 
-async def test_killed_after_a_decision_was_saved_the_decision_is_kept(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+async def test_killed_after_a_decision_was_saved_the_decision_is_kept(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     run_id = kill_at(db, "decided", "DECIDED")
-    store = RunStore(db)
+    store = open_store(db)
     assert store.recovered == []
     run = store.load_run(run_id)
     assert run is not None and run.is_paused
@@ -106,10 +106,10 @@ async def test_killed_after_a_decision_was_saved_the_decision_is_kept(tmp_path: 
     await finish(store, run_id)  # nobody is asked again: the saved decision is applied
 
 
-async def test_killed_mid_stream_the_run_becomes_a_resumable_error(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+async def test_killed_mid_stream_the_run_becomes_a_resumable_error(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     run_id = kill_at(db, "streaming", "STREAMING")
-    store = RunStore(db)
+    store = open_store(db)
     assert store.recovered == [run_id]
     run = store.load_run(run_id)
     assert run is not None and run.status == RunStatus.error and run.error == INTERRUPTED
@@ -119,10 +119,10 @@ async def test_killed_mid_stream_the_run_becomes_a_resumable_error(tmp_path: Pat
     await finish(store, run_id)
 
 
-async def test_killed_mid_tool_the_run_pauses_and_the_model_hears_of_the_interruption(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+async def test_killed_mid_tool_the_run_pauses_and_the_model_hears_of_the_interruption(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     run_id = kill_at(db, "mid_tool", "TOOL_RUNNING")
-    store = RunStore(db)
+    store = open_store(db)
     assert store.recovered == [run_id]
     run = store.load_run(run_id)
     assert run is not None and run.is_paused and run.open_turn == 1
@@ -136,21 +136,21 @@ async def test_killed_mid_tool_the_run_pauses_and_the_model_hears_of_the_interru
     assert any(m.role == "tool" and (m.content or "").startswith("Interrupted") for m in done.messages)
 
 
-def test_a_running_run_whose_process_is_alive_is_left_alone(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+def test_a_running_run_whose_process_is_alive_is_left_alone(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     proc = AgentProcess(db, "mid_tool")
     try:
         run_id = proc.wait_for("TOOL_RUNNING")
-        store = RunStore(db)  # the owner is alive: its run is not ours to settle
+        store = open_store(db)  # the owner is alive: its run is not ours to settle
         assert store.recovered == []
         assert store.get_summary(run_id).status == "running"  # type: ignore[union-attr]
     finally:
         proc.sigkill()
-    assert RunStore(db).recovered == [run_id]
+    assert open_store(db).recovered == [run_id]
 
 
-def test_two_processes_writing_at_once_lose_nothing_and_never_see_a_locked_database(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+def test_two_processes_writing_at_once_lose_nothing_and_never_see_a_locked_database(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     go = tmp_path / "go"
     count = 60
     # Both processes open (and create) the database at once, then start writing together.
@@ -165,7 +165,7 @@ def test_two_processes_writing_at_once_lose_nothing_and_never_see_a_locked_datab
         assert p.proc.returncode == 0, stderr
         assert "locked" not in stderr and "Traceback" not in stderr
 
-    store = RunStore(db)
+    store = open_store(db)
     runs = store.list_runs(limit=None)
     assert store.count_runs() == len(runs) == 2 * count
     assert {r.status for r in runs} == {"completed"}

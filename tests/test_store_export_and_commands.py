@@ -9,15 +9,15 @@ import pytest
 from durability_agent import PUBLISH, make_agent
 
 from tui.agent import RunOutput, RunStatus
-from tui.store import RunStore
+from tui.store import RunStore, open_store
 from tui.cli.history import export_command, history_command
 from tui.store.export import export_json, export_markdown, export_session_json, export_session_markdown
 
 
 @pytest.fixture
-async def finished(tmp_path: Path) -> tuple[RunStore, RunOutput, RunOutput]:
+async def finished(store_url: str) -> tuple[RunStore, RunOutput, RunOutput]:
     """A session with two runs: an edited-then-approved call, and a rejected one with a reason."""
-    store = RunStore(tmp_path / "runs.db")
+    store = open_store(store_url)
     agent = make_agent(store)
     edited = await agent.arun(PUBLISH)
     edited.tools[0].confirm(args={"title": "Hello, world"})
@@ -69,8 +69,8 @@ async def test_a_whole_session_exports_oldest_run_first(finished: tuple[RunStore
     assert md.index(f"## Run {edited.run_id}") < md.index(f"## Run {rejected.run_id}")
 
 
-async def test_a_paused_run_exports_what_it_waits_for(tmp_path: Path) -> None:
-    store = RunStore(tmp_path / "runs.db")
+async def test_a_paused_run_exports_what_it_waits_for(tmp_path: Path, store_url: str) -> None:
+    store = open_store(store_url)
     run = await make_agent(store).arun(PUBLISH)
     md = export_markdown(store, run.run_id)
     assert "- Decision: waiting for a person" in md
@@ -105,8 +105,8 @@ async def test_history_filters_limits_and_prints_json(
     assert capsys.readouterr().out == "No runs match status='paused', tool='publish_post'.\n"
 
 
-def test_history_of_an_empty_database_and_a_bad_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    store = RunStore(tmp_path / "runs.db")
+def test_history_of_an_empty_database_and_a_bad_status(tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    store = open_store(store_url)
     assert history_command(store) == 0
     assert capsys.readouterr().out == "No runs yet.\n"
     assert history_command(store, status="done") == 2
@@ -125,8 +125,8 @@ async def test_export_command_prints_markdown_or_json_for_a_run_or_a_session(
     assert capsys.readouterr().out.startswith(f"# Session {edited.session_id}")
 
 
-def test_export_command_of_an_unknown_id_fails_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    store = RunStore(tmp_path / "runs.db")
+def test_export_command_of_an_unknown_id_fails_on_stderr(tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    store = open_store(store_url)
     assert export_command(store, "run_missing", "md") == 1
     captured = capsys.readouterr()
     assert captured.out == ""

@@ -10,7 +10,7 @@ from pathlib import Path
 def test_the_store_imports_neither_textual_nor_rich(tmp_path: Path) -> None:
     code = (
         "import sys\n"
-        "import tui.store, tui.store.export, tui.cli.history\n"
+        "import tui.store, tui.store.export, tui.cli.history, tui.store.postgres\n"
         "from tui.store import RunStore\n"
         "from tui.agent import RunOutput\n"
         "s = RunStore(sys.argv[1]); r = RunOutput(input='x'); s.save_run(r)\n"

@@ -16,7 +16,7 @@ from conftest import make_model
 
 from tui.agent import Agent, RunStatus, tool
 from tui.agent.decisions import args_digest
-from tui.store import AlreadyDecided, ArgsChanged, DecisionRefused, RunNotFound, RunStore
+from tui.store import AlreadyDecided, ArgsChanged, DecisionRefused, RunNotFound, RunStore, open_store
 
 ran: list[dict] = []
 
@@ -57,7 +57,7 @@ def run_shell_command(cmd: str) -> str:
 TOOLS = [publish_post, send_message, run_shell_command]
 
 
-async def paused_run(server: ChatServer, db: Path):
+async def paused_run(server: ChatServer, db: Path | str):
     server.add(
         tools(
             call("publish_post", {"title": "Hello"}, id="c_pub"),
@@ -65,16 +65,16 @@ async def paused_run(server: ChatServer, db: Path):
             call("run_shell_command", {"cmd": "uname -a"}, id="c_sh"),
         ),
     )
-    agent = Agent(model=make_model(server, "json"), tools=TOOLS, store=RunStore(db), approver="ada@laptop")
+    agent = Agent(model=make_model(server, "json"), tools=TOOLS, store=open_store(db), approver="ada@laptop")
     run = await agent.arun("do three things")
     assert run.is_paused
     return agent, run
 
 
-async def test_pending_requests_list_every_waiting_call_with_a_short_id(chat_server: ChatServer, tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+async def test_pending_requests_list_every_waiting_call_with_a_short_id(chat_server: ChatServer, tmp_path: Path, store_url: str) -> None:
+    db = store_url
     _, run = await paused_run(chat_server, db)
-    inbox = RunStore(db)  # another terminal
+    inbox = open_store(db)  # another terminal
     pending = inbox.pending_requests()
     assert [(p.tool_name, p.kind) for p in pending] == [
         ("publish_post", "confirmation"), ("send_message", "user_input"), ("run_shell_command", "external"),
@@ -88,10 +88,10 @@ async def test_pending_requests_list_every_waiting_call_with_a_short_id(chat_ser
     assert inbox.pending_requests(run_id="run_other") == []
 
 
-async def test_a_second_decision_is_refused_with_who_and_when_and_changes_nothing(chat_server: ChatServer, tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+async def test_a_second_decision_is_refused_with_who_and_when_and_changes_nothing(chat_server: ChatServer, tmp_path: Path, store_url: str) -> None:
+    db = store_url
     _, run = await paused_run(chat_server, db)
-    cli, dashboard = RunStore(db), RunStore(db)
+    cli, dashboard = open_store(db), open_store(db)
     request = cli.pending_requests()[0]
     record = cli.decide(request.id, "approve", approver="bob@desk", seen_digest=request.args_digest)
     assert (record.decision, record.approver, record.decided_by) == ("approved", "bob@desk", "user")
@@ -104,20 +104,20 @@ async def test_a_second_decision_is_refused_with_who_and_when_and_changes_nothin
     assert [p.tool_name for p in dashboard.pending_requests()] == ["send_message", "run_shell_command"]
 
 
-async def test_a_decision_on_changed_arguments_is_refused(chat_server: ChatServer, tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+async def test_a_decision_on_changed_arguments_is_refused(chat_server: ChatServer, tmp_path: Path, store_url: str) -> None:
+    db = store_url
     _, run = await paused_run(chat_server, db)
-    store = RunStore(db)
+    store = open_store(db)
     with pytest.raises(ArgsChanged, match="changed since they were shown: nothing was recorded"):
         store.decide((run.run_id, "c_pub"), "approve", seen_digest=args_digest({"title": "Goodbye"}))
     assert store.ledger(run.run_id) == []
     assert len(store.pending_requests()) == 3
 
 
-async def test_decisions_that_do_not_fit_the_call_are_refused(chat_server: ChatServer, tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+async def test_decisions_that_do_not_fit_the_call_are_refused(chat_server: ChatServer, tmp_path: Path, store_url: str) -> None:
+    db = store_url
     _, run = await paused_run(chat_server, db)
-    store = RunStore(db)
+    store = open_store(db)
     with pytest.raises(DecisionRefused, match="needs user input; 'approve' does not apply"):
         store.decide((run.run_id, "c_msg"), "approve")
     with pytest.raises(DecisionRefused, match="needs the edited arguments"):
@@ -127,21 +127,21 @@ async def test_decisions_that_do_not_fit_the_call_are_refused(chat_server: ChatS
     assert store.ledger(run.run_id) == []
 
 
-async def test_decisions_from_another_process_reach_the_run_and_it_finishes(chat_server: ChatServer, tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+async def test_decisions_from_another_process_reach_the_run_and_it_finishes(chat_server: ChatServer, tmp_path: Path, store_url: str) -> None:
+    db = store_url
     agent, run = await paused_run(chat_server, db)
-    token = RunStore(db).change_token()
+    token = open_store(db).change_token()
     script = (
-        "import sys; from tui.store import RunStore\n"
-        "s = RunStore(sys.argv[1])\n"
+        "import sys; from tui.store import open_store\n"
+        "s = open_store(sys.argv[1])\n"
         "p = {r.tool_name: r for r in s.pending_requests()}\n"
         "s.decide(p['publish_post'].id, 'edit', args={'title': 'Hello, world'}, approver='bob@desk')\n"
         "s.decide(p['send_message'].id, 'input', values={'to': 'ada@example.org'})\n"
         "s.decide(p['run_shell_command'].id, 'result', result='Linux 6.1')\n"
     )
     subprocess.run([sys.executable, "-c", script, str(db)], check=True, timeout=60)
-    assert RunStore(db).change_token() > token  # a waiter polling the token wakes up
-    assert RunStore(db).pending_requests() == []
+    assert open_store(db).change_token() > token  # a waiter polling the token wakes up
+    assert open_store(db).pending_requests() == []
 
     ran.clear()
     chat_server.add(text("All three done."))
@@ -150,18 +150,18 @@ async def test_decisions_from_another_process_reach_the_run_and_it_finishes(chat
     assert sorted(ran, key=str) == sorted([{"publish_post": "Hello, world"}, {"send_message": ("hi", "ada@example.org")}], key=str)
     results = {m["tool_call_id"]: m["content"] for m in chat_server.tool_messages()}
     assert "Linux 6.1" in results["c_sh"] and "Hello, world" in results["c_pub"]
-    ledger = {e.tool_name: e for e in RunStore(db).ledger(run.run_id)}
+    ledger = {e.tool_name: e for e in open_store(db).ledger(run.run_id)}
     assert (ledger["publish_post"].decision, ledger["publish_post"].approver) == ("edited", "bob@desk")
     assert ledger["publish_post"].executed_args == {"title": "Hello, world"}
     assert ledger["send_message"].decision == "input_provided" and ledger["run_shell_command"].decision == "result_provided"
 
 
 async def test_an_inbox_decision_that_does_not_fit_the_tool_declines_the_call_and_the_model_hears_why(
-    chat_server: ChatServer, tmp_path: Path
+    chat_server: ChatServer, tmp_path: Path, store_url: str
 ) -> None:
-    db = tmp_path / "runs.db"
+    db = store_url
     agent, run = await paused_run(chat_server, db)
-    inbox = RunStore(db)
+    inbox = open_store(db)
     inbox.decide((run.run_id, "c_pub"), "edit", args={"headline": "no title"})  # the store has no schema
     inbox.decide((run.run_id, "c_msg"), "input", values={"to": ""})
     inbox.decide((run.run_id, "c_sh"), "result", result="Linux 6.1")
@@ -177,16 +177,16 @@ async def test_an_inbox_decision_that_does_not_fit_the_tool_declines_the_call_an
 
 
 async def test_a_run_left_running_by_this_process_after_a_store_failure_can_be_continued(
-    chat_server: ChatServer, tmp_path: Path
+    chat_server: ChatServer, tmp_path: Path, store_url: str
 ) -> None:
-    db = tmp_path / "runs.db"
+    db = store_url
     agent, run = await paused_run(chat_server, db)
-    store = RunStore(db)
+    store = open_store(db)
     fresh = store.load_run(run.run_id, exact=True)
     assert fresh is not None
     fresh.status = RunStatus.running  # what a run that lost its store mid-way leaves behind
     store.save_run(fresh)
-    again = Agent(model=make_model(chat_server, "json"), tools=TOOLS, store=RunStore(db))
+    again = Agent(model=make_model(chat_server, "json"), tools=TOOLS, store=open_store(db))
     for t in fresh.tools:
         if t.tool_name == "publish_post":
             t.confirm()

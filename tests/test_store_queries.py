@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -27,14 +28,29 @@ def make_run(prompt: str, *, status: RunStatus = RunStatus.completed, tools: tup
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> RunStore:
-    s = RunStore(tmp_path / "runs.db")
+def store(make_store: Callable[..., RunStore]) -> RunStore:
+    s = make_store()
     s.save_run(make_run("Fetch the top 3 hackernews stories", tools=("get_top_hackernews_stories",), minutes_ago=50))
     s.save_run(make_run("Send an email to Ada", status=RunStatus.paused, tools=("send_email",), minutes_ago=40))
     s.save_run(make_run("Write 100% of notes_v2.txt", tools=("write_file", "read_file"), minutes_ago=30, session="ses_b"))
     s.save_run(make_run("What is on hacker news", status=RunStatus.error, minutes_ago=20, session="ses_b"))
     s.save_run(make_run("Email the weekly report", status=RunStatus.paused, tools=("send_email",), minutes_ago=10))
     return s
+
+
+def make_empty_store(store: RunStore) -> RunStore:
+    """An empty store on the same backend as `store`."""
+    if isinstance(store.path, Path):
+        return RunStore(store.path.parent / "empty.db")
+    import psycopg
+
+    from tui.store import open_store
+
+    url: str = store.url  # type: ignore[attr-defined]
+    schema = "empty_" + url.rsplit("search_path%3D", 1)[1]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return open_store(url.replace("search_path%3D", "search_path%3Dempty_"))
 
 
 def prompts(runs: list) -> list[str]:
@@ -109,7 +125,7 @@ def test_latest_run_overall_and_per_session(store: RunStore) -> None:
     latest_b = store.latest_run("ses_b")
     assert latest_b is not None and latest_b.input == "What is on hacker news"
     assert store.latest_run("ses_none") is None
-    assert RunStore(store.path.parent / "empty.db").latest_run() is None
+    assert make_empty_store(store).latest_run() is None
 
 
 def test_sessions_list_their_first_prompt_and_runs_oldest_first(store: RunStore) -> None:
@@ -122,8 +138,8 @@ def test_sessions_list_their_first_prompt_and_runs_oldest_first(store: RunStore)
     assert store.session_runs("ses_none") == []
 
 
-def test_the_ledger_keeps_the_first_decision_for_a_call(tmp_path: Path) -> None:
-    store = RunStore(tmp_path / "runs.db")
+def test_the_ledger_keeps_the_first_decision_for_a_call(make_store: Callable[..., RunStore]) -> None:
+    store = make_store()
     run = make_run("Publish", status=RunStatus.paused, tools=("publish_post",))
     tool = run.tools[0]
     tool.proposed_args = {"title": "A"}
@@ -140,8 +156,8 @@ def test_the_ledger_keeps_the_first_decision_for_a_call(tmp_path: Path) -> None:
     assert store.ledger("run_other") == []
 
 
-def test_recording_a_decision_saves_the_run_that_carries_it(tmp_path: Path) -> None:
-    store = RunStore(tmp_path / "runs.db")
+def test_recording_a_decision_saves_the_run_that_carries_it(make_store: Callable[..., RunStore]) -> None:
+    store = make_store()
     run = make_run("Publish", status=RunStatus.paused, tools=("publish_post",))
     run.tools[0].confirm()
     store.record_decision(run, run.tools[0], "approved")  # never saved before: no foreign-key failure

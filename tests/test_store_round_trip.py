@@ -10,7 +10,7 @@ from typing import Literal
 
 from tui.agent import Message, RunOutput, RunStatus, ToolExecution, UserInputField
 from tui.agent.run import utcnow
-from tui.store import RunStore
+from tui.store import RunStore, open_store
 
 
 def rich_run() -> RunOutput:
@@ -73,35 +73,37 @@ def rich_run() -> RunOutput:
     return run
 
 
-def stored_state(db: Path, run_id: str) -> dict:
-    """The run as stored: its header, one row per message and one row per call (schema v3)."""
-    with sqlite3.connect(db) as conn:
-        state = json.loads(conn.execute("SELECT state FROM run_states WHERE run_id = ?", (run_id,)).fetchone()[0])
-        state["messages"] = [json.loads(m) for (m,) in conn.execute(
+def stored_state(db: Path | str, run_id: str) -> dict:
+    """The run as stored: its header, one row per message and one row per call (schema v3), read
+    with the store's own connection (so on either backend)."""
+    with open_store(db, recover=False) as store:
+        query = store._query
+        state = json.loads(query("SELECT state FROM run_states WHERE run_id = ?", (run_id,))[0][0])
+        state["messages"] = [json.loads(m[0]) for m in query(
             "SELECT message FROM run_messages WHERE run_id = ? ORDER BY position", (run_id,))]
-        state["tools"] = [json.loads(t) for (t,) in conn.execute(
+        state["tools"] = [json.loads(t[0]) for t in query(
             "SELECT state FROM tool_executions WHERE run_id = ? ORDER BY position", (run_id,))]
     return state
 
 
-def test_a_saved_run_loads_back_identical_and_saves_again_to_the_same_json(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+def test_a_saved_run_loads_back_identical_and_saves_again_to_the_same_json(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     run = rich_run()
-    store = RunStore(db)
+    store = open_store(db)
     store.save_run(run)
     first = stored_state(db, run.run_id)
 
-    loaded = RunStore(db).load_run(run.run_id)
+    loaded = open_store(db).load_run(run.run_id)
     assert loaded is not None
     assert loaded.model_dump_json() == run.model_dump_json()
     assert first == json.loads(run.model_dump_json())
 
-    RunStore(db).save_run(loaded)
+    open_store(db).save_run(loaded)
     assert stored_state(db, run.run_id) == first
 
 
-def test_a_reloaded_run_keeps_its_decisions_and_pending_calls(tmp_path: Path) -> None:
-    store = RunStore(tmp_path / "runs.db")
+def test_a_reloaded_run_keeps_its_decisions_and_pending_calls(tmp_path: Path, store_url: str) -> None:
+    store = open_store(store_url)
     run = rich_run()
     store.save_run(run)
     loaded = store.load_run(run.run_id)
@@ -116,8 +118,8 @@ def test_a_reloaded_run_keeps_its_decisions_and_pending_calls(tmp_path: Path) ->
     assert loaded.messages[2].tool_calls[0]["function"]["arguments"] == '{"day": "today"}'
 
 
-def test_load_run_of_an_unknown_id_is_none(tmp_path: Path) -> None:
-    assert RunStore(tmp_path / "runs.db").load_run("run_nope") is None
+def test_load_run_of_an_unknown_id_is_none(tmp_path: Path, store_url: str) -> None:
+    assert open_store(store_url).load_run("run_nope") is None
 
 
 def test_every_save_rewrites_the_tool_rows_and_counters(tmp_path: Path) -> None:
@@ -168,8 +170,8 @@ def test_the_store_creates_missing_folders_and_uses_wal_with_full_sync(tmp_path:
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
 
 
-def test_a_batch_is_one_transaction_all_or_nothing(tmp_path: Path) -> None:
-    store = RunStore(tmp_path / "runs.db")
+def test_a_batch_is_one_transaction_all_or_nothing(tmp_path: Path, store_url: str) -> None:
+    store = open_store(store_url)
     runs = [RunOutput(input=f"prompt {i}") for i in range(3)]
     try:
         with store.batch():

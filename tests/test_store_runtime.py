@@ -12,7 +12,7 @@ from durability_agent import PUBLISH, make_agent
 from tui.agent import Agent, Policy, RunStatus, tool
 from tui.agent.events import RunError
 from tui.agent.models import DemoModel
-from tui.store import RunStore
+from tui.store import RunStore, open_store
 
 HN_AND_EMAIL = "Fetch the top 2 hackernews stories and send an email with the subject 'Digest' and the body 'See below'"
 ran: list[tuple[str, dict[str, Any]]] = []
@@ -42,19 +42,19 @@ def send_email(subject: str, body: str, to: str) -> str:
     return f"sent to {to}"
 
 
-def agent_on(db: Path, **kwargs: Any) -> Agent:
-    return Agent(model=DemoModel(delay=0), tools=[get_top_hackernews_stories, send_email], store=RunStore(db), **kwargs)
+def agent_on(db: Path | str, **kwargs: Any) -> Agent:
+    return Agent(model=DemoModel(delay=0), tools=[get_top_hackernews_stories, send_email], store=open_store(db), **kwargs)
 
 
-async def test_a_paused_run_is_stored_and_a_new_agent_and_store_finish_it(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+async def test_a_paused_run_is_stored_and_a_new_agent_and_store_finish_it(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     ran.clear()
     first = agent_on(db)
     run = await first.arun(HN_AND_EMAIL)
     assert run.is_paused
 
     # What another process sees: the paused run with both pending calls, and nothing decided.
-    reader = RunStore(db)
+    reader = open_store(db)
     [summary] = reader.list_runs(status="paused")
     assert summary.run_id == run.run_id and summary.pending_count == 2 and summary.tool_count == 2
     stored = reader.load_run(run.run_id)
@@ -76,7 +76,7 @@ async def test_a_paused_run_is_stored_and_a_new_agent_and_store_finish_it(tmp_pa
     assert final.status == RunStatus.completed
     assert ran == [("hn", {"num_stories": 3}), ("email", {"subject": "Digest", "body": "See below", "to": "ada@example.org"})]
 
-    after = RunStore(db)
+    after = open_store(db)
     assert after.load_run(run.run_id).model_dump_json() == final.model_dump_json()  # type: ignore[union-attr]
     entries = after.ledger(run.run_id)
     assert [(e.tool_name, e.decision, e.decided_by) for e in entries] == [
@@ -92,20 +92,20 @@ async def test_a_paused_run_is_stored_and_a_new_agent_and_store_finish_it(tmp_pa
     assert (done.status, done.tool_count, done.rejection_count, done.pending_count) == ("completed", 2, 0, 0)
 
 
-async def test_rejections_and_policy_decisions_are_in_the_ledger_with_who_decided(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+async def test_rejections_and_policy_decisions_are_in_the_ledger_with_who_decided(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     policy = Policy()
     policy.allow_for_session("publish_post")
-    allowed = await make_agent(RunStore(db), policy=policy).arun(PUBLISH)
+    allowed = await make_agent(open_store(db), policy=policy).arun(PUBLISH)
     assert allowed.status == RunStatus.completed
 
-    agent = make_agent(RunStore(db))
+    agent = make_agent(open_store(db))
     rejected = await agent.arun(PUBLISH)
     rejected.tools[0].reject("Not before the review")
     rejected = await agent.acontinue_run(rejected)
     assert rejected.status == RunStatus.completed
 
-    store = RunStore(db)
+    store = open_store(db)
     [auto] = store.ledger(allowed.run_id)
     assert (auto.decision, auto.decided_by, auto.executed_args) == ("auto_allowed", "session-allow", {"title": "Hello"})
     [no] = store.ledger(rejected.run_id)
@@ -180,8 +180,8 @@ def slow_to_answer_external(command: str) -> str:
     raise AssertionError("external tools never run here")
 
 
-async def test_a_call_that_timed_out_waiting_for_a_person_is_in_the_ledger_and_never_completed(tmp_path: Path) -> None:
-    store = RunStore(tmp_path / "runs.db")
+async def test_a_call_that_timed_out_waiting_for_a_person_is_in_the_ledger_and_never_completed(tmp_path: Path, store_url: str) -> None:
+    store = open_store(store_url)
     for name, args in (("slow_to_answer_form", '{"body": "hi"}'), ("slow_to_answer_external", '{"command": "ls"}')):
         agent = Agent(model=DemoModel(delay=0), tools=[slow_to_answer_form, slow_to_answer_external], store=store)
         run = await agent.arun(f"call {name} {args}")

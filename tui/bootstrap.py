@@ -167,10 +167,10 @@ class AppParts:
 
 def open_store(settings: Settings) -> tuple[RunStore | None, str | None]:
     """The history database, or None and the reason: the dashboard still runs without history."""
-    from .store import RunStore
+    from .store import open_store as open_at
 
     try:
-        return RunStore(settings.db), None
+        return open_at(settings.db), None
     except Exception as exc:
         return None, f"History is off: {exc}"
 

@@ -17,10 +17,10 @@ import tempfile
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, PlainValidator, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from tui.toolbox.settings import ToolboxSettings, UserPath
@@ -39,6 +39,17 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def _db_location(value: Any) -> Path | str:
+    """A database URL stays a string (Path would fold its `//`); anything else is a file path."""
+    if isinstance(value, str) and "://" in value:
+        return value
+    return Path(value).expanduser()
+
+
+#: `db`: a SQLite file (Path) or a server URL (str, e.g. postgresql://...); see tui.store.open_store.
+DbLocation = Annotated[Path | str, PlainValidator(_db_location)]
+
+
 class ConfigError(Exception):
     """The config file or an environment variable is invalid; the message says which and why."""
 
@@ -55,7 +66,10 @@ class Settings(ToolboxSettings):
     demo_delay: float = Field(0.02, description="Seconds between words streamed by the offline demo model.")
     instructions: str | None = Field(None, description="System instructions for the agent.")
     # --- storage
-    db: UserPath = Field(default_factory=lambda: data_dir() / "runs.db", description="SQLite history database.")
+    db: DbLocation = Field(
+        default_factory=lambda: data_dir() / "runs.db",
+        description="History database: a SQLite file (default), or a postgresql:// URL for a team store.",
+    )
     rules: UserPath = Field(default_factory=lambda: config_dir() / "rules.toml", description="Approval rules file.")
     # --- UI
     theme: str = "textual-dark"

@@ -115,7 +115,8 @@ class ApprovalsCore:
         liveness_interval: float = 2.0,
     ) -> None:
         self.agent = agent
-        self.store = store if store is not None else getattr(agent, "store", None)
+        #: An InboxStore when it offers the inbox (`has_inbox`), else whatever the agent stores in.
+        self.store: Any = store if store is not None else getattr(agent, "store", None)
         self.approver = approver or getattr(agent, "approver", None) or default_approver()
         self._now = now
         self._clock = clock

@@ -4,7 +4,9 @@ A script, a service or a CI job pauses on a gated call and someone decides it el
 dashboard's inbox, `hitl-tui approve ID`, later a browser). The store is the inbox: the waiter
 polls its `change_token()` (one tiny read) and asks for the run's pending requests only when the
 token moved, sleeping between polls, so waiting costs next to nothing and wakes within one poll
-interval of a decision. `Agent.acontinue_run` then applies the stored decision records.
+interval of a decision. A store that pushes changes (`notifies = True`: PostgreSQL's
+LISTEN/NOTIFY) is not polled: the waiter blocks in a thread on `store.wait_for_change` and wakes
+as soon as the decision commits. `Agent.acontinue_run` then applies the stored decision records.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol, runtime_checkable
 
 from .approvals import InboxStore
 from .run import RunOutput, RunStatus, utcnow
@@ -22,6 +24,17 @@ if TYPE_CHECKING:
 
 #: Seconds between two looks at the store's change token (wakes within this of a decision).
 POLL_INTERVAL = 0.1
+#: With a store that pushes changes: the longest block on it (deadlines are re-checked after).
+PUSH_WAIT = 1.0
+
+
+@runtime_checkable
+class ChangeNotifier(Protocol):
+    """A store that wakes waiters itself (tui.store's PostgreSQL store)."""
+
+    notifies: bool
+
+    def wait_for_change(self, token: Any, timeout: float) -> Any: ...
 
 
 class DecisionTimeout(TimeoutError):
@@ -78,6 +91,8 @@ async def wait_for_decisions(
     if run.status != RunStatus.paused:
         return run
     started = clock()
+    # Pushed wake-ups only with the real clock: tests that inject `sleep` drive the polls themselves.
+    push = sleep is asyncio.sleep and isinstance(store, ChangeNotifier) and bool(store.notifies)
     token: Any = object()
     pending: list[Any] = []
     while True:
@@ -92,5 +107,10 @@ async def wait_for_decisions(
         waited = clock() - started
         if timeout is not None and waited >= timeout:
             raise DecisionTimeout(run, timeout, pending)
+        if push:
+            longest = max(poll_interval, PUSH_WAIT)
+            step = longest if timeout is None else max(0.0, min(longest, timeout - waited))
+            await asyncio.to_thread(store.wait_for_change, token, step)
+            continue
         step = poll_interval if timeout is None else max(0.0, min(poll_interval, timeout - waited))
         await sleep(step)

@@ -49,7 +49,7 @@ def _common(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
     # A subcommand repeats the global flags with SUPPRESS as default, so a flag given before the
     # subcommand (`hitl-tui --db x history`) is not overwritten by the subcommand's default.
     default = argparse.SUPPRESS if sub else None
-    parser.add_argument("--db", metavar="PATH", default=default, help="history database (default: the user data dir; env HITL_TUI_DB)")
+    parser.add_argument("--db", metavar="PATH|URL", default=default, help="history database: a SQLite file (default: in the user data dir) or a postgresql:// URL; env HITL_TUI_DB")
     parser.add_argument("--config", metavar="PATH", default=default, help="config file (default: the user config dir; env HITL_TUI_CONFIG)")
 
 
@@ -141,14 +141,14 @@ def _fail(message: str, *, code: int = 1) -> NoReturn:
 
 def _open_store(settings: Settings, *, read_only: bool = False) -> RunStore:
     """The history database. A read-only command never creates one: a typo in --db is an error."""
-    from ..store import RunStore
+    from ..store import db_exists, open_store, shown_location
 
-    if read_only and not settings.db.exists():
-        _fail(f"no history database at {settings.db} (nothing recorded there yet; check --db / HITL_TUI_DB)")
+    if read_only and not db_exists(settings.db):
+        _fail(f"no history database at {shown_location(settings.db)} (nothing recorded there yet; check --db / HITL_TUI_DB)")
     try:
-        return RunStore(settings.db)
+        return open_store(settings.db)
     except Exception as exc:
-        _fail(f"cannot open the history database {settings.db}: {exc}", code=2)
+        _fail(f"cannot open the history database {shown_location(settings.db)}: {exc}", code=2)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -185,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .rules import rules_test_command
 
             # No database yet: the dry run is over an empty history (and creates nothing).
-            store = _open_store(settings, read_only=True) if settings.db.exists() else None
+            from ..store import db_exists
+
+            store = _open_store(settings, read_only=True) if db_exists(settings.db) else None
             return rules_test_command(store, args.file)
         parser.parse_args(["rules", "--help"])
         return 2

@@ -334,8 +334,9 @@ def _refusal(request_id: str, exc: Exception) -> str:
         return f"no pending request {request_id!r}: `hitl-tui pending` lists the ids that wait for a decision"
     if name == "ArgsChanged":
         return f"request {request_id}: the call's arguments changed since you read them; run `hitl-tui pending` again ({exc})"
-    if name == "DecisionError" and getattr(exc, "field_errors", None):
-        return "invalid value(s):\n  " + "\n  ".join(f"{k}: {v}" for k, v in exc.field_errors.items())  # type: ignore[attr-defined]
+    field_errors: dict[str, str] = getattr(exc, "field_errors", None) or {}
+    if name == "DecisionError" and field_errors:
+        return "invalid value(s):\n  " + "\n  ".join(f"{k}: {v}" for k, v in field_errors.items())
     return str(exc)
 
 

@@ -1,7 +1,12 @@
-"""Run history and the authority over run state: every run, call and decision in one SQLite file.
+"""Run history and the authority over run state: every run, call and decision, in one SQLite file
+(the embedded default) or in a PostgreSQL database (a team store), behind one interface.
 
-    from tui.store import RunStore
+    from tui.store import RunStore, open_store
     agent = Agent(model=..., tools=[...], store=RunStore(settings.db))
+    agent = Agent(model=..., tools=[...], store=open_store("postgresql://hitl@db.internal/hitl"))
+
+`open_store(location)` picks the backend from the location (a path, or a `postgresql://` URL;
+tui/store/open.py); the PostgreSQL store (tui/store/postgres.py) needs `hitl-tui[postgres]`.
 
 Imports neither textual nor rich (a test enforces this). See run_store.py for the durability and
 ownership rules and schema.py for the tables and migrations.
@@ -36,6 +41,7 @@ waiters; all of it works across processes on one file):
   `tui.agent.conflicts.RunConflict`; the decision errors are also `DecisionConflict` (a ValueError).
 """
 
+from .open import db_exists, is_database_url, open_store, shown_location
 from .redact import REDACTED, Redactor
 from .run_store import (
     INTERRUPTED,
@@ -69,4 +75,8 @@ __all__ = [
     "SessionSummary",
     "StaleRun",
     "StoreError",
+    "db_exists",
+    "is_database_url",
+    "open_store",
+    "shown_location",
 ]

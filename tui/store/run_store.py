@@ -1,5 +1,9 @@
 """RunStore: every run, tool call and decision, in one SQLite file; the authority over run state.
 
+`PostgresRunStore` (postgres.py) is this class on PostgreSQL: it runs these same statements
+(translated as they execute) and overrides only the hooks marked "where SQLite and PostgreSQL
+differ" below, so both backends keep the same semantics and pass the same tests.
+
 Durability choices (see tui/store/schema.py for the tables):
 
 - WAL journal: readers (the history screen, the CLI) never block the agent that is writing, and
@@ -182,6 +186,9 @@ class RunStore:
     """The agent's store (`Agent(store=RunStore(path))`), the history the UI and CLI query, and the
     authority over run state (versions, claims, decision records; see the module docstring)."""
 
+    #: The file (SQLite) or the URL without its password (PostgreSQL), for messages.
+    path: Path | str
+
     def __init__(
         self,
         path: str | Path,
@@ -191,7 +198,9 @@ class RunStore:
         recover: bool = True,
         secrets: Iterable[str] = (),
     ) -> None:
-        self.path = Path(path).expanduser()
+        if isinstance(path, str) and "://" in path:  # would become a folder named "postgresql:"
+            raise StoreError(f"{path.split('@')[-1]}: RunStore opens SQLite files; open a URL with tui.store.open_store")
+        self.path = file = Path(path).expanduser()
         self.busy_timeout = float(busy_timeout)
         synchronous = synchronous.upper()
         if synchronous not in _SYNCHRONOUS:
@@ -207,7 +216,7 @@ class RunStore:
         #: Runs found orphaned (their process died) and settled when this store was opened.
         self.recovered: list[str] = []
         try:
-            create_private_file(self.path)  # 0600 in 0700 folders: its -wal and -shm inherit the mode
+            create_private_file(file)  # 0600 in 0700 folders: its -wal and -shm inherit the mode
         except OSError as exc:
             raise StoreError(
                 f"cannot create the folder for the history database {self.path}: {exc.strerror or exc}"
@@ -219,7 +228,7 @@ class RunStore:
             conn = None
             try:
                 conn = sqlite3.connect(
-                    str(self.path), timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+                    str(file), timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
                 )
                 conn.row_factory = sqlite3.Row
                 conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
@@ -233,7 +242,7 @@ class RunStore:
                 if conn is not None:
                     conn.close()
                 raise StoreError(f"cannot use the history database {self.path}: {exc}") from exc
-            except sqlite3.Error as exc:
+            except self._db_errors as exc:
                 if conn is not None:
                     conn.close()
                 # Switching a new file to WAL (or a first migration racing another opener) can be
@@ -296,6 +305,42 @@ class RunStore:
             why = text
         return f"{self.path}: {why}" + ("" if why == text else f" ({text})")
 
+    # The few places where SQLite and PostgreSQL differ (tui/store/postgres.py overrides them);
+    # every statement of this class is written once, in SQLite's dialect.
+
+    #: Whether `wait_for_change` is woken by the database (PostgreSQL) rather than by polling.
+    notifies = False
+    #: What the database driver raises (turned into StoreError with `_explain`).
+    _db_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+    def _begin_write(self, conn: sqlite3.Connection) -> None:
+        """Start a write transaction holding the store's write lock up front (one writer at a time)."""
+        conn.execute("BEGIN IMMEDIATE")
+
+    def _begin_read(self, conn: sqlite3.Connection) -> None:
+        """Start a read-only transaction: several SELECTs that see one snapshot."""
+        conn.execute("BEGIN")
+
+    def _bump_changes(self, conn: sqlite3.Connection) -> None:
+        """Last statement of every write transaction: move the change token."""
+        conn.execute("UPDATE changes SET counter = counter + 1 WHERE id = 1")
+
+    def wait_for_change(self, token: int, timeout: float) -> int:
+        """Block up to `timeout` s until `change_token()` differs from `token`; return it.
+
+        SQLite has no notifications: this looks at the token every 50 ms. PostgreSQL's store
+        wakes at once on a NOTIFY sent by the committing writer (`postgres.py`).
+        """
+        import time
+
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            current = self.change_token()
+            left = deadline - time.monotonic()
+            if current != token or left <= 0:
+                return current
+            time.sleep(min(0.05, left))
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (nested calls join the outer one, see `batch`)."""
@@ -305,21 +350,21 @@ class RunStore:
                 self._depth += 1
                 try:
                     yield conn
-                except sqlite3.Error as exc:
+                except self._db_errors as exc:
                     raise StoreError(self._explain(exc)) from exc
                 finally:
                     self._depth -= 1
                 return
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
+                self._begin_write(conn)
+            except self._db_errors as exc:
                 raise StoreError(self._explain(exc)) from exc
             self._depth = 1
             try:
                 yield conn
-                conn.execute("UPDATE changes SET counter = counter + 1 WHERE id = 1")
+                self._bump_changes(conn)
                 conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except self._db_errors as exc:
                 self._rollback(conn)
                 raise StoreError(self._explain(exc)) from exc
             except BaseException:
@@ -328,12 +373,11 @@ class RunStore:
             finally:
                 self._depth = 0
 
-    @staticmethod
-    def _rollback(conn: sqlite3.Connection) -> None:
+    def _rollback(self, conn: sqlite3.Connection) -> None:
         try:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-        except sqlite3.Error:
+        except self._db_errors:
             pass
 
     @contextmanager
@@ -345,12 +389,12 @@ class RunStore:
                 yield conn
                 return
             try:
-                conn.execute("BEGIN")
-            except sqlite3.Error as exc:
+                self._begin_read(conn)
+            except self._db_errors as exc:
                 raise StoreError(self._explain(exc)) from exc
             try:
                 yield conn
-            except sqlite3.Error as exc:
+            except self._db_errors as exc:
                 raise StoreError(self._explain(exc)) from exc
             finally:
                 self._rollback(conn)
@@ -359,7 +403,7 @@ class RunStore:
         with self._lock:
             try:
                 return self._connection().execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
+            except self._db_errors as exc:
                 raise StoreError(self._explain(exc)) from exc
 
     @contextmanager
@@ -920,7 +964,7 @@ class RunStore:
         with self._lock:
             try:
                 self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error:
+            except self._db_errors:
                 pass  # a reader holds the WAL: the next checkpoint overwrites it
 
     @staticmethod
