@@ -436,14 +436,17 @@ async def test_help_lists_the_apps_keys_and_every_modals_keys_and_explains_decis
             "Prompt",
             "Approvals pane",
             "Tool calls pane",
+            "Input and result dialogs",
             "Confirmation dialog",
             "User-input form",
             "External result",
             "A run whose process has ended",
             "Viewing a run (read-only)",
+            "An MCP server asks for input",
             "Saving an always rule",
             "History",
             "Approval rules (f2)",
+            "MCP servers",
             "Help",
         ]
         shown = screen_text(app)

@@ -26,14 +26,17 @@ TITLES: dict[str, str] = {
     "PromptArea": "Prompt",
     "ApprovalsList": "Approvals pane",
     "ToolLog": "Tool calls pane",
+    "DecisionModal": "Input and result dialogs",
     "ConfirmModal": "Confirmation dialog",
     "UserInputModal": "User-input form",
     "ExternalResultModal": "External result",
     "ForeignRunModal": "A run whose process has ended",
     "RunViewScreen": "Viewing a run (read-only)",
+    "ElicitationModal": "An MCP server asks for input",
     "RuleDryRunModal": "Saving an always rule",
     "HistoryScreen": "History",
     "RulesScreen": "Approval rules (f2)",
+    "MCPServersScreen": "MCP servers",
     "HelpScreen": "Help",
 }
 
