@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import typing
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import (
@@ -24,11 +24,13 @@ from pydantic import (
     field_validator,
 )
 
+from . import clock
 from .bounds import bound_value, bounded, clean_text
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """The time by the runtime's clock (`tui.agent.clock`: tests replace it instead of sleeping)."""
+    return clock.now()
 
 
 def new_id(prefix: str = "") -> str:
