@@ -248,6 +248,13 @@ class Function:
         """Validate and coerce arguments against the schema. Raises ValueError with a clear message."""
         if not isinstance(args, dict):
             raise ValueError(f"arguments must be a JSON object, not {type(args).__name__}")
+        from .bounds import bound_value
+
+        # Whoever wrote them (the model, or a person editing them), arguments that would have to be
+        # cut to be stored are refused here, with a clear message, instead of failing the save later.
+        bounded = bound_value(args)
+        if bounded.was_cut:
+            raise ValueError(f"the arguments are too large to keep: {bounded.describe()}")
         model = self._all_args_model if include_user_fields else self._model_args_model
         # Many models send `null` for an optional argument they mean to leave out. When the
         # parameter has a default and does not accept None, null means "use the default".
