@@ -641,6 +641,9 @@ class Dashboard(Screen):
                 self._modal_open = False
                 self._modal_key = None
                 self.app.pop_screen()
+            for tool in run.tools:  # its tool lines and waiting note say what was decided, and by whom
+                if tool.turn == run.open_turn and tool.is_gated:
+                    self._show_decided(run, tool)
             if self.core.may_continue(run):
                 self.conversation.add_note("▶ Decided elsewhere: continuing the run…")
                 self._continue(run)
