@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from tui.agent import Agent, tool
+from tui.agent.clock import ManualClock, use_clock
 from tui.agent.decisions import Decision, DecisionError, apply_decision
 from tui.agent.models import DemoModel
 from tui.agent.rules import RulesPolicy
@@ -132,11 +133,18 @@ async def test_form_values_are_coerced_and_invalid_ones_report_per_field():
     assert calls == [("order", ("tea", 3))]
 
 
-async def test_a_timed_out_approval_is_rejected_and_the_model_is_told():
+@pytest.fixture
+def clock() -> Iterator[ManualClock]:
+    """The runtime's time, moved by the test: a timeout passes without waiting for it."""
+    with use_clock(ManualClock()) as manual:
+        yield manual
+
+
+async def test_a_timed_out_approval_is_rejected_and_the_model_is_told(clock: ManualClock):
     agent = _agent()
     run = await agent.arun('call reboot {"host": "db1"}')
     assert run.is_paused
-    await asyncio.sleep(0.08)
+    clock.advance(0.08)
     run = await agent.acontinue_run(run_response=run)
     t = run.tools[0]
     assert calls == []
@@ -145,17 +153,18 @@ async def test_a_timed_out_approval_is_rejected_and_the_model_is_told():
     assert "No decision came in time" in tool_msg
 
 
-async def test_before_the_timeout_an_undecided_call_still_waits():
+async def test_before_the_timeout_an_undecided_call_still_waits(clock: ManualClock):
     agent = _agent()
     run = await agent.arun('call reboot {"host": "db1"}')
+    clock.advance(0.04)
     run = await agent.acontinue_run(run_response=run)
     assert run.is_paused and run.tools[0].status == "pending"
 
 
-async def test_on_timeout_approve_runs_the_call():
+async def test_on_timeout_approve_runs_the_call(clock: ManualClock):
     agent = _agent()
     run = await agent.arun('call ping {"host": "db1"}')
-    await asyncio.sleep(0.08)
+    clock.advance(0.08)
     run = await agent.acontinue_run(run_response=run)
     assert calls == [("ping", "db1")] and run.tools[0].decided_by == "timeout"
 

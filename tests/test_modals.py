@@ -426,17 +426,28 @@ class HelpHost(App[None]):
 
 async def test_help_lists_the_apps_keys_and_every_modals_keys_and_explains_decisions():
     app = HelpHost()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 200)) as pilot:  # tall: the whole help on screen
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = "\n".join(str(s.render()) for s in app.screen.query(".help-group-title"))
         assert text.split("\n") == [
             "Everywhere",
-            "Confirmation modal",
-            "Confirmation modal: editing",
+            "Dashboard",
+            "Prompt",
+            "Approvals pane",
+            "Tool calls pane",
+            "Input and result dialogs",
+            "Confirmation dialog",
             "User-input form",
             "External result",
+            "A run whose process has ended",
+            "Viewing a run (read-only)",
+            "An MCP server asks for input",
+            "Saving an always rule",
             "History",
+            "Approval rules (f2)",
+            "MCP servers",
+            "Help",
         ]
         shown = screen_text(app)
         assert "Browse, resume and export past runs" in shown  # read from the app's bindings

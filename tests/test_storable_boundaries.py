@@ -302,3 +302,42 @@ def test_bound_value_reports_what_it_changed() -> None:
     assert report.value["\u27e8U+0000\u27e9key"] == 1
     assert report.replaced == 2 and report.cut_deep == 1 and report.was_cut
     assert not bound_value({"fine": [1, 2.5, None, True]}).was_cut
+
+
+# ----------------------------------------------------------------------------- arguments from a person
+
+
+@tool(requires_confirmation=True)
+def guarded_echo(data: Any = None) -> str:
+    """Echo what it was given, once a person agrees.
+
+    Args:
+        data: Anything at all.
+    """
+    received.append(data)
+    return f"got {type(data).__name__}"
+
+
+async def test_edited_arguments_nested_900_levels_deep_are_refused_and_the_run_still_saves(
+    tmp_path: Path, chat_server: ChatServer
+) -> None:
+    from tui.agent.decisions import Decision, DecisionError, apply_decision
+
+    received.clear()
+    chat_server.add(tools(call("guarded_echo", {"data": 1})), text("Done."))
+    db = tmp_path / "runs.db"
+    agent = Agent(model=make_model(chat_server, "json"), tools=[guarded_echo], store=RunStore(db))
+    run = await agent.arun("echo one")
+    assert run.is_paused
+    deep: Any = "bottom"
+    for _ in range(900):
+        deep = [deep]
+    with pytest.raises(DecisionError, match="too large to keep: nested deeper than 64 levels"):
+        apply_decision(agent, run, run.tools[0], Decision("edit", args={"data": deep}))
+    # Set directly, Agno style: the continue refuses the edit, the call waits, the run stays savable.
+    run.tools[0].confirm(args={"data": deep})
+    run = await agent.acontinue_run(run_response=run)
+    assert run.is_paused and received == []
+    assert "too large to keep" in (run.tools[0].error or "")
+    saved = stored(db, run.run_id)
+    assert saved.status == RunStatus.paused and saved.tools[0].status == "pending"

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from chatserver import ChatServer, call, text, tools
 from ui_support import WIDE, make_app, screen_text, settle, type_text, wait_for
 
 from tui.agent import tool
+from tui.agent.clock import ManualClock, use_clock
 from tui.agent.models import OpenAIChat
 from tui.screens.confirm_modal import ConfirmModal
+from tui.screens.dashboard import TIMEOUT_POLL
 from tui.screens.rule_dry_run_modal import RuleDryRunModal
 from tui.screens.rules_screen import RulesScreen
 from tui.widgets.approvals_pane import ApprovalsPane
@@ -29,9 +30,9 @@ def restart_service(name: str) -> str:
     return f"restarted {name}"
 
 
-@tool(requires_confirmation=True, approval_timeout=1.5)
+@tool(requires_confirmation=True, approval_timeout=600)
 def drop_cache(name: str) -> str:
-    """Drop a cache (times out after 1.5 s without a decision).
+    """Drop a cache (times out after 10 minutes without a decision: tests move the clock).
 
     Args:
         name: Which cache.
@@ -159,20 +160,23 @@ async def test_batch_approval_of_three_marked_items_gives_three_ledger_rows(chat
 async def test_an_approval_timeout_rejects_the_call_and_the_model_is_told():
     ran.clear()
     app = make_app(tools=[drop_cache], builtin_tools=False)
-    async with app.run_test(size=WIDE) as pilot:
-        await prompt(pilot, app, 'call drop_cache {"name": "sessions"}')
-        assert isinstance(app.screen, ConfirmModal)
-        await asyncio.sleep(1.8)  # nobody decides
-        await settle(pilot, app)
-        await settle(pilot, app)
-        assert not isinstance(app.screen, ConfirmModal)
-        assert ran == []
-        run = app.agent.run_response
-        assert run.status == "completed"
-        assert (run.tools[0].status, run.tools[0].decided_by) == ("rejected", "timeout")
-        tool_message = [m.content for m in run.messages if m.role == "tool"][0]
-        assert "No decision came in time" in tool_message
-        assert ledger(app) == [("drop_cache", "timed_out", "timeout")]
+    with use_clock(ManualClock()) as clock:
+        async with app.run_test(size=WIDE) as pilot:
+            await prompt(pilot, app, 'call drop_cache {"name": "sessions"}')
+            assert isinstance(app.screen, ConfirmModal)
+            clock.advance(599)  # not yet: the dialog stays (a few checks of the clock go by)
+            await pilot.pause(3 * TIMEOUT_POLL)
+            assert isinstance(app.screen, ConfirmModal)
+            clock.advance(2)  # nobody decided within 600 s
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmModal))
+            await settle(pilot, app)
+            assert ran == []
+            run = app.agent.run_response
+            assert run.status == "completed"
+            assert (run.tools[0].status, run.tools[0].decided_by) == ("rejected", "timeout")
+            tool_message = [m.content for m in run.messages if m.role == "tool"][0]
+            assert "No decision came in time" in tool_message
+            assert ledger(app) == [("drop_cache", "timed_out", "timeout")]
 
 
 async def test_the_header_says_when_calls_wait_for_you():

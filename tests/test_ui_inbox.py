@@ -113,6 +113,8 @@ async def test_the_dashboards_own_run_decided_from_the_shell_goes_on_here(tmp_pa
         assert isinstance(app.screen, Dashboard)
         assert run.tools[0].result == "published 'Hello'"
         assert app.query_one(ApprovalsPane).count == 0
+        shown = screen_text(app)  # the conversation tells who decided, and nothing claims to wait
+        assert "approved by dave" in shown and "Waiting for your decision" not in shown
     [entry] = RunStore(db).ledger(run.run_id)
     assert entry.approver == "dave"
 

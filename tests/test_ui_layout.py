@@ -30,7 +30,7 @@ async def test_a_wide_terminal_shows_the_three_panes_side_by_side_with_titles() 
         shown = screen_text(app)
         for title in ("Conversation", "Tool calls", "Approvals", "demo model (offline)", "Nothing waits for you"):
             assert title in shown
-        for key in ("tab", "^n", "^q", "?"):
+        for key in ("tab", "^n", "^q", "f1"):
             assert key in shown.splitlines()[-1]
 
 

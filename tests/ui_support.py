@@ -7,13 +7,14 @@ DemoModel at delay 0 unless a test passes another model.
 
 from __future__ import annotations
 
-import io
+import html
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from local_hn_server import HNServer
-from rich.console import Console
+from rich.cells import cell_len
 
 from tui.agent.models import DemoModel
 from tui.app import HitlApp
@@ -56,21 +57,28 @@ def make_app(
     return HitlApp(settings, agent=agent, store=store, deterministic=deterministic, **app_kwargs)
 
 
+_SVG_TEXT = re.compile(r'<text class="[^"]*" x="(?P<x>[\d.]+)"[^>]*?clip-path="url\(#[^)]*-line-(?P<line>\d+)\)"[^>]*>(?P<text>[^<]*)</text>')
+#: Rich's SVG export puts each run of text at x = column * this (20 px characters, aspect 0.61).
+_SVG_CHAR_WIDTH = 20 * 0.61
+
+
 def screen_text(app: HitlApp) -> str:
-    """What the terminal shows right now, as plain text (for asserting on visible text)."""
+    """What the terminal shows right now, as plain text (for asserting on visible text).
+
+    Read from the app's public `export_screenshot()` (an SVG with one <text> per styled run,
+    placed by column and line), so it never depends on Textual's private compositor.
+    """
     width, height = app.size
-    console = Console(
-        width=width,
-        height=height,
-        file=io.StringIO(),
-        force_terminal=True,
-        color_system=None,
-        record=True,
-        legacy_windows=False,
-        safe_box=False,
-    )
-    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
-    return console.export_text()
+    rows: list[str] = [""] * height
+    for match in _SVG_TEXT.finditer(app.export_screenshot()):
+        line = int(match["line"])
+        if line >= height:
+            continue
+        column = round(float(match["x"]) / _SVG_CHAR_WIDTH)
+        row = rows[line]
+        gap = column - cell_len(row)
+        rows[line] = row + " " * max(0, gap) + html.unescape(match["text"]).replace("\xa0", " ")
+    return "\n".join(row.rstrip() for row in rows)
 
 
 async def settle(pilot: Any, app: HitlApp) -> None:

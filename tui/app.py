@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
+from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
@@ -67,7 +68,8 @@ class HitlApp(App[None]):
         Binding("ctrl+n", "new_session", "New session", id="app.new_session", tooltip="Start a fresh conversation (the history keeps the old one)"),
         Binding("h", "history", "History", id="app.history", tooltip="Browse past runs and sessions; resume a paused run"),
         Binding("f2", "rules", "Rules", id="app.rules", tooltip="The active approval rules; delete session rules"),
-        Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help", tooltip="Keys, and how decisions work"),
+        # f1 first: the footer shows it. `?` works too, but not in the prompt, where it is a character.
+        Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="Keys, and how decisions work (? too, outside the prompt)"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit hitl-tui (paused runs stay paused in the history)"),
     ]
 
@@ -106,7 +108,7 @@ class HitlApp(App[None]):
         self._make_dashboard()
 
     #: What `HitlApp()` builds after its first frame.
-    _BUILT_LATER = frozenset({"settings", "store", "agent", "is_demo", "auto_open", "dashboard"})
+    _BUILT_LATER = frozenset({"settings", "store", "agent", "is_demo", "auto_open", "dashboard", "mcp"})
 
     def __getattr__(self, name: str) -> Any:
         # Asked for before the deferred start (e.g. `HitlApp().agent` in a script): build it all
@@ -335,6 +337,47 @@ class HitlApp(App[None]):
     def _is_help(screen: Screen) -> bool:
         return type(screen).__name__ == "HelpScreen"
 
+    def action_quit(self) -> None:
+        """Quit at once, even mid-run; say how to get back to runs that still wait for decisions."""
+        hint = self.resume_hint()
+        self.exit(message=Text(hint) if hint else None)
+
+    #: At most this many `hitl-tui resume` lines are printed on quit.
+    RESUME_HINT_LINES: ClassVar[int] = 5
+
+    def resume_hint(self) -> str | None:
+        """The commands that resume the paused runs (printed when the app quits).
+
+        This dashboard's paused runs first, then older ones from the history.
+        """
+        from tui.agent.run import RunStatus  # deferred: the app's first frame does not wait for the runtime
+
+        # Read without building: quitting on the starting screen must not build the agent.
+        dashboard = self.__dict__.get("dashboard")
+        runs = dashboard.runs.values() if dashboard is not None else []
+        paused = {run.run_id: run for run in runs if run.status == RunStatus.paused}
+        paused_runs = getattr(self.__dict__.get("store"), "paused_runs", None)
+        if paused_runs is not None:
+            try:
+                for run in paused_runs(limit=100):
+                    paused.setdefault(run.run_id, run)
+            except Exception:  # quitting never fails on a broken history
+                pass
+        if not paused:
+            return None
+        count = len(paused)
+        lines = [
+            f"{count} paused run{'s' if count != 1 else ''} {'wait' if count != 1 else 'waits'} for your decision. "
+            f"To go on later, run:"
+        ]
+        for run in list(paused.values())[: self.RESUME_HINT_LINES]:
+            names = ", ".join(sorted({t.tool_name for t in run.pending_tools})) or "no call left: it continues"
+            lines.append(f"  hitl-tui resume {run.run_id}    ({names})")
+        if count > self.RESUME_HINT_LINES:
+            lines.append(f"  … and {count - self.RESUME_HINT_LINES} more.")
+        lines.append("`hitl-tui history` lists every run.")
+        return "\n".join(lines)
+
     def action_new_session(self) -> None:
         if self.dashboard.new_session():
             self.notify("New session: the model no longer sees the earlier conversation.", timeout=3)
@@ -402,7 +445,7 @@ class HitlApp(App[None]):
             f"Now {'on' if self.auto_open else 'off'}: when a run pauses, its dialog {'opens by itself' if self.auto_open else 'waits in Approvals'}",
             self.action_toggle_auto_open,
         )
-        yield SystemCommand("Help", "Keys, and how decisions work (?)", self.action_help)
+        yield SystemCommand("Help", "Keys, and how decisions work (f1)", self.action_help)
 
 
 if __name__ == "__main__":

@@ -658,7 +658,10 @@ class Agent:
         for t in run.tools:
             if t.status == "running":
                 t.status = "error"
-                t.error = t.result = "Cancelled by the user while running."
+                t.error = t.result = (
+                    "Interrupted: the run was cancelled while this tool was running, so it may or may "
+                    "not have taken effect. Check before calling it again."
+                )
                 t.finished_at = utcnow()
         try:
             self._persist(run)

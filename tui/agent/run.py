@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import typing
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import (
@@ -24,11 +24,13 @@ from pydantic import (
     field_validator,
 )
 
-from .bounds import bound_value, bounded, clean_text
+from . import clock
+from .bounds import MAX_STORED_CHARS, bound_value, bounded, clean_text
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """The time by the runtime's clock (`tui.agent.clock`: tests replace it instead of sleeping)."""
+    return clock.now()
 
 
 def new_id(prefix: str = "") -> str:
@@ -243,6 +245,13 @@ class ToolExecution(BaseModel):
     approval_timeout: float | None = None
     on_timeout: Literal["reject", "approve"] = "reject"
     created_at: datetime = Field(default_factory=utcnow)
+
+    @field_serializer("tool_args", "proposed_args", "decision_args", "executed_args", when_used="json")
+    def _ser_args(self, args: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Whatever was put here (a person's edit set directly, Agno style, included), the run can
+        # still be saved: too deep or too large values are cut with a visible marker. A call whose
+        # arguments needed cutting never runs (`Function.validate_args` refuses them).
+        return None if args is None else bound_value(args, limit=MAX_STORED_CHARS).value
 
     # --- derived state
 

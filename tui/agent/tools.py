@@ -8,9 +8,12 @@ fill them, and anything it sends for them anyway is discarded.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import inspect
+import threading
 import typing
+from functools import partial
 from typing import Any, Callable, Literal
 
 import docstring_parser
@@ -245,6 +248,13 @@ class Function:
         """Validate and coerce arguments against the schema. Raises ValueError with a clear message."""
         if not isinstance(args, dict):
             raise ValueError(f"arguments must be a JSON object, not {type(args).__name__}")
+        from .bounds import bound_value
+
+        # Whoever wrote them (the model, or a person editing them), arguments that would have to be
+        # cut to be stored are refused here, with a clear message, instead of failing the save later.
+        bounded = bound_value(args)
+        if bounded.was_cut:
+            raise ValueError(f"the arguments are too large to keep: {bounded.describe()}")
         model = self._all_args_model if include_user_fields else self._model_args_model
         # Many models send `null` for an optional argument they mean to leave out. When the
         # parameter has a default and does not accept None, null means "use the default".
@@ -276,7 +286,7 @@ class Function:
         if self.is_async:
             return await self.entrypoint(**args)
         # Sync tools run in a thread so a slow one never blocks the UI's event loop.
-        return await asyncio.to_thread(self.entrypoint, **args)
+        return await run_in_daemon_thread(self.entrypoint, args, name=f"tool {self.name}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.entrypoint(*args, **kwargs)
@@ -284,6 +294,38 @@ class Function:
     def __repr__(self) -> str:
         flags = [k for k in ("requires_confirmation", "requires_user_input", "external_execution") if getattr(self, k)]
         return f"<Function {self.name}{' ' + ','.join(flags) if flags else ''}>"
+
+
+async def run_in_daemon_thread(fn: Callable[..., Any], kwargs: dict[str, Any], *, name: str) -> Any:
+    """`fn(**kwargs)` in a thread of its own that nobody ever waits for.
+
+    `asyncio.to_thread` uses the loop's default executor, whose threads are joined when the loop
+    closes and again when Python exits: a tool stuck in a blocking call (a FIFO, a hung socket)
+    would then keep the process alive after the user quit. A daemon thread is left behind instead;
+    a cancelled caller gets `CancelledError` at once and the run records the call as interrupted.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def work() -> None:
+        try:
+            result = context.run(fn, **kwargs)
+        except BaseException as exc:  # handed to the awaiting coroutine, like to_thread does
+            report = partial(settle, partial(future.set_exception, exc))
+        else:
+            report = partial(settle, partial(future.set_result, result))
+        try:
+            loop.call_soon_threadsafe(report)
+        except RuntimeError:
+            pass  # the loop is closed: the caller was cancelled and left long ago
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return await future
 
 
 def tool(

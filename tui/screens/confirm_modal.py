@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Footer, Input, Label, Static, TextArea
+from textual.widgets.text_area import LanguageDoesNotExist
 
 from tui.agent.decisions import Decision
 from tui.agent.preview import Preview
@@ -48,24 +49,12 @@ _MODE_ACTIONS: dict[str, set[str]] = {
 
 
 def json_editor(text: str, *, id: str | None = None, read_only: bool = False) -> TextArea:
-    """A TextArea for JSON; highlighted when tree-sitter's JSON grammar is installed."""
-    language: str | None = "json"
+    """A TextArea for JSON; highlighted when tree-sitter's JSON grammar is installed, plain otherwise."""
+    options = dict(id=id, read_only=read_only, show_line_numbers=True, tab_behavior="focus", soft_wrap=True)
     try:
-        from textual._tree_sitter import TREE_SITTER, get_language
-
-        if TREE_SITTER and get_language("json") is None:
-            language = None  # tree-sitter without the JSON grammar would raise
-    except Exception:  # pragma: no cover - private module moved: plain text is fine
-        language = None
-    return TextArea(
-        text,
-        language=language,
-        id=id,
-        read_only=read_only,
-        show_line_numbers=True,
-        tab_behavior="focus",
-        soft_wrap=True,
-    )
+        return TextArea(text, language="json", **options)  # type: ignore[arg-type]
+    except LanguageDoesNotExist:  # tree-sitter without the JSON grammar: plain text is fine
+        return TextArea(text, language=None, **options)  # type: ignore[arg-type]
 
 
 KEY_LEGEND = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, ClassVar
 
@@ -20,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
@@ -38,7 +40,7 @@ from tui.agent.events import (
     ToolCallCompleted,
     ToolCallStarted,
 )
-from tui.agent.run import RunOutput, RunStatus, ToolExecution
+from tui.agent.run import RunOutput, RunStatus, ToolExecution, utcnow
 from tui.paths import stylesheet
 from tui.screens.decision_modal import DecisionModal
 from tui.widgets.approvals_pane import ApprovalsPane
@@ -51,6 +53,19 @@ if TYPE_CHECKING:
 
 #: Seconds within which a second `esc` cancels the streaming turn.
 ESC_WINDOW = 2.0
+
+#: Seconds between checks for expired approval timeouts.
+TIMEOUT_POLL = 0.25
+
+#: The spinner's frames, and seconds per frame, while the agent works.
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SPIN_INTERVAL = 0.125
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """`1 call`, `2 calls` (never "call(s)")."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
 
 PANE_TABS = {"tab-conversation": "conversation", "tab-tools": "tool-log", "tab-approvals": "approvals"}
 
@@ -99,6 +114,17 @@ class Dashboard(Screen):
             id="dashboard.retry_run",
             tooltip="Continue the run that stopped with an error or was interrupted",
         ),
+        # Direct keys to the panes. Terminals send alt+key as esc + key; Textual reads esc + letter as
+        # alt+letter everywhere, but esc + digit as the character macOS types for option+digit
+        # ("£" for esc 3), so alt+c/t/a work in every terminal and alt+1/2/3 only in terminals with
+        # the kitty keyboard protocol (ctrl+digit reaches almost no application).
+        # Not in the footer (no room at 80 columns): the help lists them, the status line names alt+a.
+        Binding("alt+c,alt+1", "focus_pane('conversation')", "Conversation", show=False,
+                id="dashboard.pane_conversation", tooltip="Go to the conversation (the prompt)"),
+        Binding("alt+t,alt+2", "focus_pane('tool-log')", "Tool calls", show=False, id="dashboard.pane_tools",
+                tooltip="Go to the tool calls"),
+        Binding("alt+a,alt+3", "focus_pane('approvals')", "Approvals", show=False, id="dashboard.pane_approvals",
+                tooltip="Go to the approvals (what waits for you)"),
     ]
 
     def __init__(
@@ -138,6 +164,16 @@ class Dashboard(Screen):
         self._paused_run: RunOutput | None = None
         self._retry_candidate: RunOutput | None = None
         self._modal_key: tuple[str, str] | None = None
+        self._timeouts: set[tuple[str, str]] = set()
+        self._timeout_timer: Timer | None = None
+        #: Prompts sent while the agent works, oldest first (sent one by one when it is free).
+        self._prompt_queue: list[str] = []
+        #: The prompt of the turn that is working (given back to the prompt box if it is cancelled).
+        self._turn_prompt: str | None = None
+        self._busy_since: datetime | None = None
+        self._activity = "Thinking"
+        self._spin = 0
+        self._spinner: Timer | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -225,25 +261,58 @@ class Dashboard(Screen):
         self._update_status()
 
     def _update_status(self) -> None:
-        if not self.is_mounted:
+        if not self.is_mounted or self.closing:
             return
         waiting = self.approvals.count
-        if self.is_busy and time.monotonic() - self._esc_at < ESC_WINDOW:
-            text = "● esc again cancels the turn"
-        elif self.is_busy:
-            text = "● The agent is working — esc esc cancels the turn"
-        elif waiting:
-            text = f"⏸ {waiting} waiting for you — ctrl+o opens the oldest (or Approvals → enter)"
-        else:
-            text = "Ready"
-        self.query_one("#status-line", Static).update(text)
+        self._render_status()
         self.set_class(self.is_busy, "-busy")
+        if self.is_busy and self._spinner is None:
+            self._spinner = self.set_interval(SPIN_INTERVAL, self._spin_tick)
+        elif not self.is_busy and self._spinner is not None:
+            self._spinner.stop()
+            self._spinner = None
         self.refresh_bindings()
         show_waiting = getattr(self.app, "show_waiting", None)
         if show_waiting is not None:
             show_waiting(waiting)
 
+    def status_text(self) -> str:
+        """The line under the panes: what the agent does (and for how long), or what waits for you."""
+        waiting = self.approvals.count
+        queued = f" · {plural(len(self._prompt_queue), 'prompt')} queued" if self._prompt_queue else ""
+        if self.is_busy:
+            frame = SPINNER[self._spin % len(SPINNER)]
+            if self._esc_armed:
+                return f"{frame} Press esc again to cancel the turn{queued}"
+            since = self._busy_since or utcnow()
+            elapsed = max(0, int((utcnow() - since).total_seconds()))
+            return f"{frame} {self._activity}… {elapsed}s · esc esc to cancel{queued}"
+        if waiting:
+            verb = "waits" if waiting == 1 else "wait"
+            return f"⏸ {plural(waiting, 'call')} {verb} for you: ctrl+o opens the oldest (alt+a: Approvals){queued}"
+        return f"Ready{queued}"
+
+    @property
+    def _esc_armed(self) -> bool:
+        return time.monotonic() - self._esc_at < ESC_WINDOW
+
+    def _render_status(self) -> None:
+        status = self.query_one("#status-line", Static)
+        status.update(self.status_text())
+        status.set_class(self.is_busy and self._esc_armed, "-confirm")
+
+    def _spin_tick(self) -> None:
+        if self.closing or not self.is_busy:
+            return
+        self._spin += 1
+        self._render_status()
+
     # ------------------------------------------------------------------ actions
+
+    @property
+    def closing(self) -> bool:
+        """The app is quitting: its widgets are going away, so nothing more is shown."""
+        return self.app.return_code is not None
 
     @property
     def is_busy(self) -> bool:
@@ -266,8 +335,8 @@ class Dashboard(Screen):
             return
         now = time.monotonic()
         if now - self._esc_at > ESC_WINDOW:
+            # Asked in the status line, not a toast: it goes away by itself once the turn is cancelled.
             self._esc_at = now
-            self.notify("Press esc again to cancel the turn.", title="Cancel?", timeout=ESC_WINDOW)
             self._update_status()
             self.set_timer(ESC_WINDOW, self._update_status)
             return
@@ -275,11 +344,47 @@ class Dashboard(Screen):
         self.cancel_turn()
 
     def cancel_turn(self) -> None:
-        """Stop the streaming turn: ask the run to stop, and stop listening to it."""
+        """Stop the streaming turn: ask the run to stop, and stop listening to it.
+
+        The cancelled prompt, and any prompts queued behind it, go back into the prompt box: a cancel
+        never loses what was typed, and never sends the queue on by itself.
+        """
         if self._active_run_id is not None:
             self.agent.cancel(self._active_run_id)
         if self._worker is not None:
             self._worker.cancel()
+        self._restore_prompts()
+        self._update_status()
+
+    def _restore_prompts(self) -> None:
+        texts = ([self._turn_prompt] if self._turn_prompt else []) + self._prompt_queue
+        self._turn_prompt = None
+        self._prompt_queue = []
+        self.conversation.queued.show([])
+        if not texts:
+            return
+        prompt = self.conversation.prompt
+        typed = prompt.text.strip()
+        prompt.value = "\n\n".join(texts + ([typed] if typed else []))
+        self.show_pane("conversation")
+        prompt.focus()
+
+    def action_focus_pane(self, pane_id: str) -> None:
+        """alt+c/t/a (or alt+1/2/3): show a pane (its tab, when narrow) and put the focus in it."""
+        self.show_pane(pane_id)
+        # Shown at once, not when the tab's message arrives: a pane hidden behind its tab cannot
+        # take the focus.
+        for pane in self.query(".pane"):
+            pane.set_class(pane.id == pane_id, "-active")
+        self.app.update_styles(self.query_one("#panes"))
+        if pane_id == "conversation":
+            self.conversation.prompt.focus()
+        elif pane_id == "tool-log":
+            self.tool_log.focus()
+        elif self.approvals.count:
+            self.approvals.focus_list()
+        else:
+            self.set_focus(None)  # nothing to move through; keys stay out of the hidden prompt
 
     def action_retry_run(self) -> None:
         run = self._retry_candidate
@@ -314,17 +419,40 @@ class Dashboard(Screen):
         self.submit_prompt(event.text)
 
     def submit_prompt(self, text: str) -> bool:
-        if self.is_busy:
-            self.notify("The agent is still answering: wait, or press esc twice to cancel.", severity="warning")
-            return False
+        """Send a prompt now, or queue it while the agent works. True: sent now; False: queued.
+
+        Queued prompts are sent one at a time, oldest first, whenever the agent is free: the turn
+        finished, failed, or paused with its decision dialog closed (decided, or deferred with esc).
+        """
         self.conversation.accept_prompt(text)
+        if self.is_busy or self._modal_open or self._prompt_queue:
+            self._prompt_queue.append(text)
+            self.conversation.queued.show(self._prompt_queue)
+            self._render_status()
+            self._drain_prompts()
+            return False
+        self._send_prompt(text)
+        return True
+
+    def _send_prompt(self, text: str) -> None:
         self.conversation.add_user_prompt(text)
         self._retry_candidate = None
         self._start(lambda: self.agent.arun(text, stream=True), None)
-        return True
+        self._turn_prompt = text
+
+    def _drain_prompts(self) -> None:
+        """Send the oldest queued prompt if the agent is free (see `submit_prompt`)."""
+        if not self._prompt_queue or self.is_busy or self._modal_open or self.closing:
+            return
+        text = self._prompt_queue.pop(0)
+        self.conversation.queued.show(self._prompt_queue)
+        self._send_prompt(text)
 
     def _start(self, events: Callable[[], AsyncIterator[RunEvent]], run_id: str | None) -> None:
         self._active_run_id = run_id
+        self._turn_prompt = None
+        self._busy_since = utcnow()
+        self._activity = "Thinking"
         self._worker = self._agent_turn(events)
         self._update_status()
 
@@ -339,11 +467,13 @@ class Dashboard(Screen):
             async for event in events:
                 await self._handle(event)
         except asyncio.CancelledError:
-            self.conversation.add_note("✖ Cancelled.", kind="cancelled")
+            if not self.closing:
+                self.conversation.add_note("✖ Cancelled.", kind="cancelled")
             raise
         finally:
             try:
-                await self.conversation.end_reply()
+                if not self.closing:
+                    await self.conversation.end_reply()
             finally:
                 await events.aclose()  # a cancelled run records itself as cancelled
         if self._paused_run is not None:
@@ -373,8 +503,11 @@ class Dashboard(Screen):
             self._streamed = False
         elif isinstance(event, ContentDelta):
             self._streamed = True
+            self._set_activity("Writing")
             await conversation.write(event.text)
         elif isinstance(event, ToolCallStarted):
+            if not event.tool.is_awaiting_decision:
+                self._set_activity(f"Running {event.tool.tool_name}")
             await conversation.end_reply()
             self._streamed = False
             conversation.add_tool_call(event.run_id, event.tool)
@@ -382,6 +515,7 @@ class Dashboard(Screen):
             if not event.tool.is_awaiting_decision:
                 self.approvals.discard(event.run_id, event.tool.tool_call_id)
         elif isinstance(event, ToolCallCompleted):
+            self._set_activity("Thinking")
             log.upsert(event.run_id, event.tool)
             conversation.update_tool_call(event.run_id, event.tool)
             self.approvals.discard(event.run_id, event.tool.tool_call_id)
@@ -409,6 +543,11 @@ class Dashboard(Screen):
             await conversation.end_reply()
             self._sync_run(event.run)
             conversation.add_note("✖ Cancelled.", kind="cancelled")
+
+    def _set_activity(self, activity: str) -> None:
+        if activity != self._activity:
+            self._activity = activity
+            self._render_status()
 
     def _sync_run(self, run: RunOutput) -> None:
         self.core.track(run)
@@ -443,7 +582,7 @@ class Dashboard(Screen):
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if worker.group != "agent":
+        if worker.group != "agent" or self.closing:
             return
         if event.state == WorkerState.ERROR:
             error = worker.error
@@ -457,7 +596,9 @@ class Dashboard(Screen):
                     self._sync_run(run)
                 self._worker = None
                 self._active_run_id = None
+                self._turn_prompt = None
             self._drain_queue()
+            self._drain_prompts()
         self._update_status()
 
     # ------------------------------------------------------------------ decisions
@@ -500,6 +641,9 @@ class Dashboard(Screen):
                 self._modal_open = False
                 self._modal_key = None
                 self.app.pop_screen()
+            for tool in run.tools:  # its tool lines and waiting note say what was decided, and by whom
+                if tool.turn == run.open_turn and tool.is_gated:
+                    self._show_decided(run, tool)
             if self.core.may_continue(run):
                 self.conversation.add_note("▶ Decided elsewhere: continuing the run…")
                 self._continue(run)
@@ -645,6 +789,8 @@ class Dashboard(Screen):
     def _decided(self, run_id: str, tool_call_id: str, decision: Decision | None, *, rule_confirmed: bool = False) -> None:
         self._modal_open = False
         self._modal_key = None
+        # Once this decision has had its effect (another dialog, or the run going on): a queued prompt may go.
+        self.call_after_refresh(self._drain_prompts)
         run = self.runs[run_id]
         tool = run.tool(tool_call_id)
         if decision is None or decision.action == "defer":
@@ -707,17 +853,29 @@ class Dashboard(Screen):
         """When a waiting call has an approval timeout, continue the run when it expires.
 
         The runtime applies the timeout (reject by default, and tells the model); the core says
-        when; the UI only schedules the timer, so the run goes on even if nobody touches the keyboard.
+        when, by the runtime's clock (`tui.agent.clock`); the UI polls it a few times a second, so
+        the run goes on even if nobody touches the keyboard, and a test moves that clock instead of
+        waiting.
         """
-        for (run_id, tool_call_id), remaining in self.core.deadlines(run):
-            self.set_timer(remaining + 0.05, partial(self._timeout_due, run_id, tool_call_id))
+        for key, _remaining in self.core.deadlines(run):
+            self._timeouts.add(key)
+        if self._timeouts and self._timeout_timer is None:
+            self._timeout_timer = self.set_interval(TIMEOUT_POLL, self._check_timeouts)
 
-    def _timeout_due(self, run_id: str, tool_call_id: str) -> None:
-        if not self.core.timeout_due(run_id, tool_call_id):
-            return
-        if self.is_busy:
-            self.set_timer(0.5, partial(self._timeout_due, run_id, tool_call_id))
-            return
+    def _check_timeouts(self) -> None:
+        for key in list(self._timeouts):
+            if self._timeout_due(*key):
+                self._timeouts.discard(key)
+        if not self._timeouts and self._timeout_timer is not None:
+            self._timeout_timer.stop()
+            self._timeout_timer = None
+
+    def _timeout_due(self, run_id: str, tool_call_id: str) -> bool:
+        """Continue the run if this call's time is up. True: stop watching this call."""
+        if not self.core.is_pending(run_id, tool_call_id):
+            return True  # decided meanwhile, or gone
+        if self.is_busy or not self.core.timeout_due(run_id, tool_call_id):
+            return False
         run = self.runs[run_id]
         tool = run.tool(tool_call_id)
         if self._modal_key is not None and self._modal_key[0] == run_id:
@@ -728,6 +886,7 @@ class Dashboard(Screen):
         self.conversation.add_note(f"⏱ No decision on {tool.tool_name} in time: the run goes on without it.", kind="paused")
         self.conversation.resolve_waiting_note(run.run_id, f"⏱ Timed out: no decision on {tool.tool_name} in time.")
         self._continue(run)
+        return True
 
     # ------------------------------------------------------------------ batch decisions
 
@@ -751,7 +910,8 @@ class Dashboard(Screen):
                     self._show_decided(run, tool)
             self._show_pending()
         for run in outcome.ready:
-            self._continue(run)
+            self._all_decided(run)
+        self.call_after_refresh(self._drain_prompts)
 
     def _open_next(self, run: RunOutput) -> None:
         """Open the next undecided call of the run, or continue the run when the core says it may."""
@@ -760,9 +920,15 @@ class Dashboard(Screen):
             self._open_modal(*item)
             return
         if self.core.may_continue(run):
-            self._continue(run)
+            self._all_decided(run)
             return
         self._update_status()  # everything left was deferred (or its owner continues it)
+
+    def _all_decided(self, run: RunOutput) -> None:
+        """The last waiting call of the run's turn was decided: say so, and continue the run."""
+        # A note rather than a toast: it stays where the run goes on, in the order things happened.
+        self.conversation.add_note("▶ Every call of this turn is decided: the run continues.")
+        self._continue(run)
 
     def _continue(self, run: RunOutput) -> None:
         if self.core.request_continue(run, busy=self.is_busy):

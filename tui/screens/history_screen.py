@@ -42,6 +42,10 @@ ALL = "all"
 PAGE_SIZE = 500
 #: Below this width the detail goes under the list instead of beside it.
 NARROW = 110
+#: The prompt column's narrowest width; it takes whatever else the list has room for.
+PROMPT_MIN_WIDTH = 24
+#: Widths of the other columns: When, Model, Status, Tools, Rej.
+_OTHER_COLUMNS = (11, 6, 11, 5, 4)
 
 _STATUS_STYLE = {
     "paused": "bold yellow",
@@ -231,6 +235,8 @@ class HistoryScreen(Screen[str | None]):
         self.selected_run_id: str | None = None
         self.last_error: str | None = None
         self._debounce: Timer | None = None
+        #: The prompt column's width: it grows with the list (see `_fit_prompt_column`).
+        self.prompt_width = PROMPT_MIN_WIDTH
 
     # ------------------------------------------------------------------ layout
 
@@ -255,19 +261,38 @@ class HistoryScreen(Screen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#runs", DataTable)
-        table.add_column("When", key="when", width=11)
-        table.add_column("Prompt", key="prompt", width=24)
-        table.add_column("Model", key="model", width=6)
-        table.add_column("Status", key="status", width=11)
-        table.add_column("Tools", key="tools", width=5)
-        table.add_column("Rej.", key="rejected", width=4)
+        self._add_columns(PROMPT_MIN_WIDTH)
         self.query_one("#history-detail").border_title = "Run"
         self.reload()
+
+    def _add_columns(self, prompt_width: int) -> None:
+        self.prompt_width = prompt_width
+        table = self.query_one("#runs", DataTable)
+        when, model, status, tools, rejected = _OTHER_COLUMNS
+        table.add_column("When", key="when", width=when)
+        table.add_column("Prompt", key="prompt", width=prompt_width)
+        table.add_column("Model", key="model", width=model)
+        table.add_column("Status", key="status", width=status)
+        table.add_column("Tools", key="tools", width=tools)
+        table.add_column("Rej.", key="rejected", width=rejected)
 
     def on_resize(self) -> None:
         # Side by side when there is room for both, else the list above the detail.
         self.set_class(self.size.width < NARROW, "-narrow")
+        self.call_after_refresh(self._fit_prompt_column)
+
+    def _fit_prompt_column(self) -> None:
+        """Give the prompt column every cell the list has beyond the other columns."""
+        table = self.query_one("#runs", DataTable)
+        cells = table.scrollable_content_region.width
+        if not cells:
+            return
+        padding = 2 * table.cell_padding * (len(_OTHER_COLUMNS) + 1)
+        width = max(PROMPT_MIN_WIDTH, cells - sum(_OTHER_COLUMNS) - padding - 1)
+        if width != self.prompt_width:
+            table.clear(columns=True)
+            self._add_columns(width)
+            self.reload()
 
     # ------------------------------------------------------------------ filters
 
@@ -349,7 +374,7 @@ class HistoryScreen(Screen[str | None]):
         table.clear()
         self.summaries = {r.run_id: r for r in runs}
         for r in runs:
-            table.add_row(*self._row(r), key=r.run_id)
+            table.add_row(*self._row(r, self.prompt_width), key=r.run_id)
         if not runs:
             if any(filters.values()):
                 self._list_status("No runs match these filters.")
@@ -372,7 +397,7 @@ class HistoryScreen(Screen[str | None]):
         self._show_detail(runs[table.cursor_row].run_id)
 
     @staticmethod
-    def _row(r: Any) -> list[Text]:
+    def _row(r: Any, prompt_width: int = 60) -> list[Text]:
         status = str(r.status)
         paused = status == "paused"
         row_style = "bold yellow" if paused else ""
@@ -381,7 +406,7 @@ class HistoryScreen(Screen[str | None]):
             label += f" {r.pending_count}"
         return [
             Text(local_time(r.created_at, "%m-%d %H:%M"), style=row_style or "dim"),
-            literal(one_line(r.prompt, 60), style=row_style),
+            literal(one_line(r.prompt, prompt_width), style=row_style),
             literal(one_line(r.model, 20), style=row_style),
             Text(label, style=_STATUS_STYLE.get(status, "")),
             Text(str(r.tool_count), style=row_style, justify="right"),

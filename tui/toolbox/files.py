@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 import tempfile
 from pathlib import Path, PurePath
 
@@ -134,10 +135,20 @@ def read_in_workspace(root: Path, path: str) -> str:
     if target.is_dir():
         raise ToolError(f"{path!r} is a folder; use list_workspace to see what it holds.")
     try:
-        with open(target, "rb") as fh:
-            data = fh.read(MAX_READ_BYTES + 1)
+        # O_NONBLOCK: opening a FIFO without a writer would block the tool's thread forever. The
+        # kind is checked on the open descriptor, so swapping the file after a check cannot win.
+        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise ToolError(f"Could not read {path!r}: {exc.strerror or exc}.") from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+            raise ToolError(f"{path!r} is {kind}, not a regular file: reading it could wait forever. Nothing was read.")
+        try:
+            data = fh.read(MAX_READ_BYTES + 1)
+        except OSError as exc:
+            raise ToolError(f"Could not read {path!r}: {exc.strerror or exc}.") from None
     truncated = len(data) > MAX_READ_BYTES
     data = data[:MAX_READ_BYTES]
     try:

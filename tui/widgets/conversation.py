@@ -18,61 +18,19 @@ from typing import ClassVar, Sequence
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Input, Markdown, Static
+from textual.widgets import Markdown, Static
 
 from tui.agent.run import RunOutput, ToolExecution
 from tui.agent.visible import cut_visible
 
 from .literal import literal, visible_controls
 from .outcome import outcome_line
+from .prompt import PromptArea
+from .queued_prompts import QueuedPrompts
 from .reply_stream import ReplyStream, split_reply
-
-
-class PromptInput(Input):
-    """The prompt line. ↑/↓ walk through earlier prompts, then the example prompts."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "recall(-1)", "Earlier prompt", show=False),
-        Binding("down", "recall(1)", "Later prompt", show=False),
-    ]
-
-    def __init__(self, *, examples: Sequence[str] = (), **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._examples = list(examples)
-        self._history: list[str] = []
-        self._position: int | None = None
-
-    def remember(self, text: str) -> None:
-        if not self._history or self._history[-1] != text:
-            self._history.append(text)
-        self._position = None
-
-    @property
-    def recall_list(self) -> list[str]:
-        # Oldest first: the examples, then what the user typed; ↑ starts from the newest.
-        return [e for e in self._examples if e not in self._history] + self._history
-
-    def action_recall(self, step: int) -> None:
-        items = self.recall_list
-        if not items:
-            return
-        if self._position is None:
-            if step > 0:
-                return
-            position = len(items) - 1
-        else:
-            position = self._position + step
-        if position >= len(items):
-            self._position = None
-            self.value = ""
-            return
-        self._position = max(0, position)
-        self.value = items[self._position]
-        self.cursor_position = len(self.value)
 
 
 class Conversation(Vertical):
@@ -114,15 +72,15 @@ class Conversation(Vertical):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="conversation-log"):
             yield Static(self._empty_text(), classes="empty-state", id="conversation-empty")
-        yield PromptInput(
+        yield QueuedPrompts(id="queued-prompts")
+        yield PromptArea(
             examples=self.examples,
-            placeholder="Ask the agent… (enter sends, ↑ recalls)",
+            placeholder="Ask the agent… (ctrl+j: new line, ↑: recall)",
             id="prompt",
-            select_on_focus=False,
         )
 
     def on_mount(self) -> None:
-        self.query_one(PromptInput).cursor_blink = self.cursor_blink
+        self.query_one(PromptArea).cursor_blink = self.cursor_blink
         self.log_view.anchor()
 
     def _empty_text(self) -> Text:
@@ -139,21 +97,19 @@ class Conversation(Vertical):
         return self.query_one("#conversation-log", VerticalScroll)
 
     @property
-    def prompt(self) -> PromptInput:
-        return self.query_one(PromptInput)
+    def prompt(self) -> PromptArea:
+        return self.query_one(PromptArea)
 
     @property
-    def is_streaming(self) -> bool:
-        return self._reply is not None
+    def queued(self) -> QueuedPrompts:
+        return self.query_one(QueuedPrompts)
 
     # ------------------------------------------------------------------ input
 
-    @on(Input.Submitted, "#prompt")
-    def _submitted(self, event: Input.Submitted) -> None:
+    @on(PromptArea.Submitted, "#prompt")
+    def _submitted(self, event: PromptArea.Submitted) -> None:
         event.stop()
-        text = event.value.strip()
-        if text:
-            self.post_message(self.PromptSubmitted(text))
+        self.post_message(self.PromptSubmitted(event.text))
 
     def accept_prompt(self, text: str) -> None:
         """The dashboard took the prompt: clear the line and remember it for ↑."""
@@ -169,6 +125,8 @@ class Conversation(Vertical):
     # ------------------------------------------------------------------ blocks
 
     def _mount(self, widget) -> None:
+        if not self.log_view.is_attached:
+            return  # the app is closing (a quit while a run works): there is nowhere to show it
         self.query("#conversation-empty").remove()
         self.log_view.mount(widget)  # the log is anchored: it follows new blocks unless scrolled up
 
@@ -184,6 +142,8 @@ class Conversation(Vertical):
         if not chunk:
             return
         if self._reply is None:
+            if not self.log_view.is_attached:
+                return  # the app is closing: there is nowhere to show it
             self.query("#conversation-empty").remove()
             self._reply = ReplyStream(self._mount_part)
             self._last_flush = 0.0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from tui.agent.decisions import default_approver
 from tui.agent.run import ToolExecution
 
 _SCOPES = {
@@ -25,6 +26,13 @@ def _args(args: dict | None) -> str:
         return repr(args)
 
 
+def _who(tool: ToolExecution) -> str:
+    """"you" for this user's own decisions; the approver's name for one made elsewhere (the CLI, a colleague)."""
+    if tool.approver is None or tool.approver == default_approver():
+        return "you"
+    return tool.approver
+
+
 def decision_words(tool: ToolExecution) -> str:
     """How the call was decided ("" for a call that needed no decision)."""
     if tool.is_awaiting_decision:
@@ -40,16 +48,17 @@ def decision_words(tool: ToolExecution) -> str:
         return f"{'⊘' if declined else '✔'} {verb} {scope} (your earlier choice)"
     if by.startswith("rule:"):
         return f"{'⊘ denied' if declined else '✔ allowed'} by rule {by[5:]}"
+    who = _who(tool)
     if declined:
         note = tool.confirmation_note
-        return "⊘ rejected by you" + (f" with reason “{note}”" if note else "")
+        return f"⊘ rejected by {who}" + (f" with reason “{note}”" if note else "")
     if tool.requires_user_input:
-        return "✎ values given by you"
+        return f"✎ values given by {who}"
     if tool.external_execution_required:
-        return "⇄ result given by you"
+        return f"⇄ result given by {who}"
     if tool.was_edited:
-        return f"✎ edited by you to {_args(tool.tool_args)}, then approved"
-    return "✔ approved by you"
+        return f"✎ edited by {who} to {_args(tool.tool_args)}, then approved"
+    return f"✔ approved by {who}"
 
 
 def run_words(tool: ToolExecution) -> str:
