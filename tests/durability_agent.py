@@ -139,6 +139,15 @@ async def _many(db: str, count: int, tag: str, go: Path | None) -> None:
         if run.status.value != "completed":
             marker("FAILED", f"{run.run_id} {run.status} {run.error}")
             sys.exit(1)
+        if i == 0 and go is not None:
+            # A second barrier: nobody goes on until every writer has finished its first run, so
+            # the writes really interleave (a fast writer could otherwise finish before the other
+            # process is even scheduled).
+            go.with_name(f"{go.name}.{tag}").touch()
+            while len(list(go.parent.glob(f"{go.name}.*"))) < 2:
+                if time.monotonic() > deadline:
+                    sys.exit(4)
+                await asyncio.sleep(0.002)
     marker("DONE", str(count))
 
 
