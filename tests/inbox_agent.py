@@ -53,7 +53,17 @@ def print_report(name: str, copies: int) -> str:
     return f"printed {copies} copies of {name}"
 
 
-TOOLS = [publish_post, print_report]
+@tool(external_execution=True)
+def run_on_my_machine(command: str) -> str:
+    """A command the user runs and reports on.
+
+    Args:
+        command: The shell command.
+    """
+    raise AssertionError("an external tool is never run by hitl-tui")
+
+
+TOOLS = [publish_post, print_report, run_on_my_machine]
 
 
 def marker(*parts: str) -> None:

@@ -86,13 +86,13 @@ class AgentProcess:
         self.stop()
 
 
-def hitl(db: Path, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+def hitl(db: Path, *args: str, timeout: float = 60.0, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `hitl-tui ARGS --db DB` in a fresh process (as a user would from a shell)."""
     return subprocess.run(
         [sys.executable, "-m", "tui", *args, "--db", str(db)],
         capture_output=True,
         text=True,
-        env=_env(),
+        env={**_env(), **(env or {})},
         cwd=REPO,
         timeout=timeout,
     )

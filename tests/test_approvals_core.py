@@ -4,6 +4,7 @@ says "not yet", neither continues a run."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,29 @@ def test_the_terminal_demo_continues_a_run_only_when_the_core_says_so(tmp_path: 
         run = run_prompt(agent, 'call publish_post {"title": "Hello"}', lambda _prompt: next(answers), markdown=False, core=core)
         assert run.tools[0].confirmed is True
         assert run.status == ("completed" if core_allows else "paused")
+
+
+async def test_an_owner_that_dies_without_writing_is_noticed_on_the_next_liveness_check(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "runs.db"
+    owner = make_agent(RunStore(db))
+    run = await owner.arun('call publish_post {"title": "Hello"}')
+    ticks = {"now": 0.0}
+    core = ApprovalsCore(make_agent(RunStore(db)), clock=lambda: ticks["now"], liveness_interval=2.0)
+    # Seen as held by another process that is alive (a pid that exists: our parent).
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET owner_pid = ?, owner_started = NULL WHERE run_id = ?", (os.getppid(), run.run_id))
+    assert core.poll()
+    assert core.holder(run.run_id).alive  # type: ignore[union-attr]
+    # The owner dies: nothing is written, so the change token does not move.
+    token = core.store.change_token()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET owner_pid = ? WHERE run_id = ?", (2**22 + 12345, run.run_id))
+        conn.execute("UPDATE changes SET counter = ? WHERE id = 1", (token,))
+    ticks["now"] = 1.0
+    assert not core.poll()  # too soon: one cheap read, nothing re-read
+    assert core.holder(run.run_id).alive  # type: ignore[union-attr]
+    ticks["now"] = 2.5
+    assert core.poll()  # the liveness check sees the owner is gone
+    assert not core.holder(run.run_id).alive  # type: ignore[union-attr]

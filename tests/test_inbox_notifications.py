@@ -145,3 +145,21 @@ async def test_the_dashboard_posts_to_the_configured_webhook_when_its_run_pauses
             await asyncio.to_thread(hook.join, 10)
     [body] = hook_server.bodies
     assert body["tool"] == "publish_post" and body["decide"] == f"hitl-tui approve {body['id']}"
+
+
+async def test_a_webhook_never_carries_a_secret_argument(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "runs.db")
+    agent = make_agent(store)
+    secret = "sk-proj-abcdefghijklmnopqrstuvwxyz123456"
+    with WebhookServer() as hook_server:
+        hook = Webhook(hook_server.url, store=store)
+        agent.on_pause.append(hook)
+        run = await agent.arun('call publish_post {"title": "key ' + secret + '"}')
+        hook.join(10)
+        no_store = Webhook(hook_server.url)  # no store to redact with: names only
+        no_store(run, run.pending_tools)
+        no_store.join(10)
+    assert run.tools[0].tool_args["title"] == f"key {secret}"  # the call itself keeps it exact
+    first, second = hook_server.bodies
+    assert secret not in str(first) and "[REDACTED]" in first["args"]
+    assert secret not in str(second) and second["args"] == "title=…"

@@ -131,3 +131,34 @@ def test_two_approvers_at_once_one_wins_and_the_other_is_told_who(tmp_path: Path
     assert ran == (winners[0] == "alice")  # what the winner decided is what happened
     [entry] = RunStore(db).ledger(json.loads(json.dumps(item))["run_id"])
     assert entry.approver == winners[0]
+
+
+def test_the_result_of_an_external_call_is_given_from_the_shell(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    with AgentProcess(db, 'call run_on_my_machine {"command": "uname -a"}') as agent:
+        agent.expect("PAUSED")
+        listing = hitl(db, "pending")  # the table a person reads
+        assert listing.returncode == 0
+        assert "run_on_my_machine" in listing.stdout and "external" in listing.stdout
+        assert "inbox-test-agent" in listing.stdout and f"/{agent.pid}" in listing.stdout
+        [item] = pending_json(db)
+        empty = hitl(db, "result", item["id"], "   ")
+        assert empty.returncode == 1 and "the result is empty" in empty.stderr
+        done = hitl(db, "result", item["id"], "Linux box 6.1", env={"HITL_TUI_APPROVER": "frank"})
+        assert done.returncode == 0, done.stderr
+        status = agent.expect("DONE")
+    assert status.startswith("completed") and "Linux box 6.1" in status
+    [entry] = RunStore(db).ledger(item["run_id"])
+    assert (entry.decision, entry.approver) == ("result_provided", "frank")  # the approver setting
+
+
+def test_a_hostile_agent_name_cannot_drive_the_terminal_that_lists_the_inbox(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    with AgentProcess(db, PUBLISH, "--name", "evil\x1b]2;pwned\x07\x1b[31m") as agent:
+        agent.expect("PAUSED")
+        listing = hitl(db, "pending")
+        assert listing.returncode == 0
+        assert "\x1b" not in listing.stdout and "\x07" not in listing.stdout
+        assert "evil" in listing.stdout and "pwned" in listing.stdout  # shown, defused
+        [item] = pending_json(db)
+        assert item["agent"] == "evil\x1b]2;pwned\x07\x1b[31m"  # JSON keeps it exact (escaped)

@@ -166,13 +166,13 @@ async def test_a_copy_loaded_for_display_shows_no_secret_and_cannot_be_saved_bac
 
 async def test_a_second_decision_from_another_holder_is_refused_with_who_and_when(tmp_path: Path) -> None:
     db, out = tmp_path / "runs.db", tmp_path / "out.txt"
-    ada = make_agent(RunStore(db), approver="ada@laptop")
+    ada = make_agent(RunStore(db), approver="someone-else@laptop")  # the decision names its own approver
     run = await ada.arun("call append_pid " + json.dumps({"path": str(out)}))
     bob = make_agent(RunStore(db), approver="bob@desk")
     bobs_copy = bob.get_run(run.run_id)
     assert bobs_copy is not None and bobs_copy is not run
 
-    apply_decision(ada, run, run.tools[0], Decision("approve"))
+    apply_decision(ada, run, run.tools[0], Decision("approve", approver="ada@laptop"))
     with pytest.raises(AlreadyDecided, match=r"already decided \(approved\) by ada@laptop \(user\) at 20\d\d-\d\d-\d\dT"):
         apply_decision(bob, bobs_copy, bobs_copy.tools[0], Decision("reject", note="no"))
     assert bobs_copy.tools[0].confirmed is True  # bob's view now shows the decision that stands

@@ -11,8 +11,9 @@ its process is marked dead in the store, a new holder takes its place). Whatever
 - no result is lost: every executed call's result is in the store, and a completed run stays
   completed with its answer.
 
-The CI profile runs `HITL_TUI_PROPERTY_EXAMPLES` examples (default 50); set it to 10000 for a
-long run.
+The CI profile runs `HITL_TUI_PROPERTY_EXAMPLES` examples (default 50). A long run:
+
+    HITL_TUI_PROPERTY_EXAMPLES=10000 pytest --timeout=0 tests/test_store_authority_property.py
 """
 
 from __future__ import annotations

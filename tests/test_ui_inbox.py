@@ -50,6 +50,11 @@ async def test_a_run_paused_by_another_process_appears_and_is_approved_by_keys(t
 
             await pilot.press("enter")
             assert isinstance(app.screen, ConfirmModal)
+            text = screen_text(app)
+            assert "held by " in text and "allow this tool" not in text  # no scopes for another's run
+            await pilot.press("a")  # "allow for the session" does not apply here: nothing happens
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmModal) and RunStore(db).pending_requests()
             await pilot.press("y")
             await pilot.pause()
             assert isinstance(app.screen, Dashboard)
@@ -75,8 +80,9 @@ async def test_a_run_whose_process_died_can_be_taken_over_and_finished_here(tmp_
         await pilot.press("enter")
         assert isinstance(app.screen, ForeignRunModal)
         await pilot.press("t")  # take over
-        await pilot.pause()
+        await settle(pilot, app)
         assert isinstance(app.screen, ConfirmModal)
+        assert PUBLISH in screen_text(app)  # its conversation is shown here now
         await pilot.press("y")
         await settle(pilot, app)
         assert isinstance(app.screen, Dashboard)
@@ -109,3 +115,34 @@ async def test_the_dashboards_own_run_decided_from_the_shell_goes_on_here(tmp_pa
         assert app.query_one(ApprovalsPane).count == 0
     [entry] = RunStore(db).ledger(run.run_id)
     assert entry.approver == "dave"
+
+
+async def test_another_processes_form_is_filled_here_with_the_same_validation(tmp_path: Path) -> None:
+    from ui_support import type_text
+
+    from tui.screens.user_input_modal import UserInputModal
+
+    db, fx = tmp_path / "runs.db", tmp_path / "effects.txt"
+    app = make_app(db=db)  # this dashboard does not even have the tool: the stored field types suffice
+    async with app.run_test(size=WIDE) as pilot:
+        with AgentProcess(db, 'call print_report {"name": "q3"}', "--effects", str(fx)) as agent:
+            await asyncio.to_thread(agent.expect, "PAUSED")
+            pane = app.query_one(ApprovalsPane)
+            await wait_for(pilot, lambda: pane.count == 1, timeout=2.0)
+            pane.focus_list()
+            await pilot.press("enter")
+            assert isinstance(app.screen, UserInputModal)
+            await type_text(pilot, "many")
+            await pilot.press("enter")
+            await settle(pilot, app)
+            assert isinstance(app.screen, UserInputModal)  # refused here, nothing recorded
+            assert "whole number" in screen_text(app)
+            assert RunStore(db).pending_requests()  # still waiting
+            await pilot.press("ctrl+u")
+            await type_text(pilot, "3")
+            await pilot.press("enter")
+            await settle(pilot, app)
+            assert isinstance(app.screen, Dashboard)
+            status = await asyncio.to_thread(agent.expect, "DONE")
+    assert status.startswith("completed") and "printed 3 copies of q3" in status
+    assert effects(fx) == ["print_report q3 x3"]

@@ -1,8 +1,20 @@
-"""Where the TCSS lives: inside the package when installed from a wheel, else the repo's styles/."""
+"""Paths: where the TCSS lives, and how hitl-tui creates its private files (0600) and folders (0700).
+
+The stylesheets live inside the package when installed from a wheel, else in the repo's styles/.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from tui.private_files import (  # re-exported: the UI's one place for paths
+    PRIVATE_DIR,
+    PRIVATE_FILE,
+    append_private_text,
+    create_private_file,
+    make_private_dir,
+    write_private_text,
+)
 
 
 def styles_dir() -> Path:
@@ -21,3 +33,5 @@ def styles_dir() -> Path:
 def stylesheet(name: str) -> Path:
     """The path of styles/<name>.tcss."""
     return styles_dir() / f"{name}.tcss"
+
+

@@ -27,6 +27,7 @@ import socket
 from enum import Enum
 from typing import Any, AsyncIterator, Iterator, Protocol, Sequence
 
+from .bounds import bound_value, clean_text
 from .conflicts import RunConflict, RunHolder
 from .decisions import default_approver
 from .events import (
@@ -112,6 +113,8 @@ def parse_arguments(raw: str | None) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"the arguments are not valid JSON ({exc.msg} at position {exc.pos}): {text[:200]!r}") from None
+    except RecursionError:  # thousands of levels: deeper than the JSON parser goes
+        raise ValueError(f"the arguments are nested too deeply to read: {text[:200]!r}") from None
     if isinstance(value, str):  # some servers double-encode
         try:
             value = json.loads(value)
@@ -753,8 +756,18 @@ class Agent:
         try:
             args = parse_arguments(raw_args)
         except ValueError as exc:
-            t.tool_args = {"_raw": raw_args}
-            return self._fail(t, f"Error: {exc}. Call {name} again with a valid JSON object of arguments.")
+            t.tool_args = {"_raw": clean_text(raw_args)}
+            return self._fail(t, clean_text(f"Error: {exc}. Call {name} again with a valid JSON object of arguments."))
+        # Whatever the model sent must be storable: unstorable characters get a visible marker
+        # (the call runs with it); content that had to be cut means the call cannot run as sent.
+        bounded = bound_value(args)
+        args = bounded.value
+        if bounded.was_cut:
+            t.tool_args = args
+            return self._fail(
+                t, f"Error: the arguments of {name} are too large to run ({bounded.describe()}). Nothing was run; "
+                "call the tool again with smaller arguments."
+            )
         t.tool_args = args
         t.proposed_args = dict(args)
         if fn is None:
@@ -1005,6 +1018,10 @@ class Agent:
         else:
             t.status = "completed"
             t.result = value if isinstance(value, str) else to_text(value)
+        # A result must be storable whatever the tool returned (a file name that is not UTF-8, NUL
+        # bytes, 10 MB): marked and bounded here, so the model and the history see the same text.
+        t.result = clean_text(t.result) if t.result is not None else None
+        t.error = clean_text(t.error) if t.error is not None else None
         t.finished_at = utcnow()
 
     @staticmethod

@@ -22,7 +22,8 @@ answers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
 
@@ -110,11 +111,18 @@ class ApprovalsCore:
         store: InboxStore | Any = None,
         approver: str | None = None,
         now: Callable[[], datetime] = utcnow,
+        clock: Callable[[], float] = time.monotonic,
+        liveness_interval: float = 2.0,
     ) -> None:
         self.agent = agent
         self.store = store if store is not None else getattr(agent, "store", None)
         self.approver = approver or getattr(agent, "approver", None) or default_approver()
         self._now = now
+        self._clock = clock
+        #: A process that dies writes nothing: re-read the inbox this often anyway while foreign
+        #: runs are shown, so a dead owner is noticed (and its run offered for taking over).
+        self.liveness_interval = liveness_interval
+        self._last_refresh = float("-inf")
         #: Every run the core shows, by id (local runs are the very objects the agent mutates).
         self.runs: dict[str, RunOutput] = {}
         #: Runs this process holds: its agent runs them and its surface continues them.
@@ -219,6 +227,8 @@ class ApprovalsCore:
         if decision.action == "defer":
             self.defer(run_id, tool_call_id)
             return False
+        if decision.approver is None:  # every decision names who made it (audit)
+            decision = replace(decision, approver=self.approver)
         if run_id in self.local:
             done = apply_decision(self.agent, run, tool, decision)
         else:
@@ -241,6 +251,8 @@ class ApprovalsCore:
             errors = probe.provide_user_input(decision.values or {})
             if errors:
                 raise DecisionError("Some values are invalid.", errors)
+            # Record the coerced values ("3" -> 3), as a local form would.
+            decision = replace(decision, values={f.name: f.value for f in probe.user_input_schema or []})
         if decision.action == "result" and not (decision.result or "").strip():
             raise DecisionError("Type the result of running the tool (it is sent to the model).")
         if decision.action == "edit":
@@ -256,7 +268,7 @@ class ApprovalsCore:
             run.run_id,
             tool.tool_call_id,
             decision,
-            approver=self.approver,
+            approver=decision.approver or self.approver,
             request_id=self.request_ids.get((run.run_id, tool.tool_call_id)),
             seen_digest=self.request_digests.get((run.run_id, tool.tool_call_id)),
         )
@@ -390,7 +402,11 @@ class ApprovalsCore:
             return False
         token = inbox.change_token()
         if token == self._token:
-            return False
+            if not self.holders or self._clock() - self._last_refresh < self.liveness_interval:
+                return False
+            before = dict(self.holders)
+            self.refresh()
+            return self.holders != before  # an owner died (or came back): show it
         self._token = token
         self.refresh()
         return True
@@ -400,6 +416,7 @@ class ApprovalsCore:
         inbox = self.inbox
         if inbox is None:
             return
+        self._last_refresh = self._clock()
         requests = list(inbox.pending_requests())
         pending_keys: set[Key] = set()
         foreign_runs: dict[str, list[Any]] = {}

@@ -43,6 +43,8 @@ class Decision:
     args: dict[str, Any] | None = None
     values: dict[str, Any] | None = None
     result: str | None = None
+    #: Who decides, when not the agent's approver (`Agent(approver=...)`, by default `user@host`).
+    approver: str | None = None
 
 
 class DecisionError(ValueError):
@@ -161,5 +163,7 @@ def apply_decision(agent: "Agent", run: RunOutput, tool: ToolExecution, decision
         tool.set_result(decision.result)
     else:  # pragma: no cover - Literal guards this
         raise DecisionError(f"unknown decision {action!r}")
+    if decision.approver:
+        tool.approver = decision.approver
     agent.save_decisions(run, [tool])
     return True

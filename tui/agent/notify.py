@@ -61,9 +61,17 @@ _HOW = {
 
 
 def describe_request(
-    tool: ToolExecution, run: RunOutput, request_id: str | None, command: str = "hitl-tui"
+    tool: ToolExecution,
+    run: RunOutput,
+    request_id: str | None,
+    command: str = "hitl-tui",
+    shown_args: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON a webhook receives for one waiting call."""
+    """The JSON a webhook receives for one waiting call.
+
+    `shown_args` are the arguments as the store shows them (secrets redacted). Without them only
+    the argument names are sent: a webhook leaves the machine, exact arguments never do.
+    """
     kind = tool.kind if tool.kind != "auto" else "confirmation"
     what, how = _HOW.get(kind, _HOW["confirmation"])
     ref = request_id if request_id is not None else f"{run.run_id}:{tool.tool_call_id}"
@@ -74,7 +82,7 @@ def describe_request(
         "tool_call_id": tool.tool_call_id,
         "tool": tool.tool_name,
         "kind": kind,
-        "args": summarize_args(tool.tool_args),
+        "args": summarize_args(shown_args) if shown_args is not None else ", ".join(f"{k}=…" for k in tool.tool_args),
         "agent": run.agent_name,
         "decide": decide,
         "reject": f"{command} reject {ref} --reason TEXT",
@@ -96,19 +104,25 @@ class Webhook:
         #: (payload, error or None) of every delivery attempt, newest last (for status and tests).
         self.deliveries: list[tuple[dict[str, Any], str | None]] = []
 
-    def _ids(self, run: RunOutput) -> dict[str, str]:
+    def _requests(self, run: RunOutput) -> dict[str, Any]:
+        """The store's pending requests of the run, by call id (their ids and redacted arguments)."""
         pending = getattr(self.store, "pending_requests", None)
         if pending is None:
             return {}
         try:
-            return {str(p.tool_call_id): str(p.id) for p in pending(run_id=run.run_id)}
+            return {str(p.tool_call_id): p for p in pending(run_id=run.run_id)}
         except Exception:
-            log.exception("could not read the request ids for a webhook")
+            log.exception("could not read the pending requests for a webhook")
             return {}
 
     def __call__(self, run: RunOutput, waiting: list[ToolExecution]) -> None:
-        ids = self._ids(run)
-        payloads = [describe_request(t, run, ids.get(t.tool_call_id), self.command) for t in waiting]
+        requests = self._requests(run)
+        payloads = []
+        for t in waiting:
+            req = requests.get(t.tool_call_id)
+            rid = str(req.id) if req is not None else None
+            shown = getattr(req, "args", None) if req is not None else None
+            payloads.append(describe_request(t, run, rid, self.command, shown))
         if not payloads:
             return
         thread = threading.Thread(target=self._send_all, args=(payloads,), name="hitl-webhook", daemon=True)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
+from ..private_files import append_private_text
 from .policy import Effect, Policy, PolicyDecision
 from .run import RunOutput, ToolExecution
 
@@ -318,13 +319,11 @@ class RulesPolicy(Policy):
         while name in existing:
             name, n = f"{base}-{n}", n + 1
         rule = Rule(name=name, tool=tool_name, effect=effect, note=note, conditions=conditions, order=len(self.rules))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         prefix = ""
         if self.path.exists() and self.path.stat().st_size:
             text = self.path.read_text(encoding="utf-8")
             prefix = "" if text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(prefix + rule_to_toml(rule))
+        append_private_text(self.path, prefix + rule_to_toml(rule))  # a new file is 0600, in 0700 folders
         if self.error is None:
             self.rules.append(rule)
         return rule

@@ -24,6 +24,8 @@ from pydantic import (
     field_validator,
 )
 
+from .bounds import bound_value, bounded, clean_text
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -324,12 +326,19 @@ class ToolExecution(BaseModel):
                     errors[f.name] = "a value is required"
                     f.error = errors[f.name]
                 continue
+            # Storable whatever was typed or pasted: unstorable characters are marked; a value
+            # that would have to be cut is refused rather than used cut.
+            bounded = bound_value(values[f.name])
+            if bounded.was_cut:
+                f.value = None
+                f.error = errors[f.name] = f"the value is too large ({bounded.describe()})"
+                continue
             try:
-                f.value = f.coerce(values[f.name])
+                f.value = f.coerce(bounded.value)
                 f.error = None
             except ValueError as exc:
-                f.value = values[f.name]
-                f.error = str(exc)
+                f.value = bounded.value
+                f.error = clean_text(str(exc))
                 errors[f.name] = f.error
         if not errors:
             self._stamp(by)
@@ -337,18 +346,25 @@ class ToolExecution(BaseModel):
 
     def set_result(self, value: Any, *, by: str = "user") -> None:
         """Supply the result of an externally executed tool."""
-        self.result = value if isinstance(value, str) else to_text(value)
+        self.result = clean_text(value) if isinstance(value, str) else to_text(value)
         self._stamp(by)
 
 
 def to_text(value: Any) -> str:
-    """A tool's or a person's non-text result as the text the model reads (JSON where possible)."""
+    """A tool's or a person's non-text result as the text the model reads (JSON where possible).
+
+    Bounded first (see `bounds`): a result nested 900 levels deep or holding a lone surrogate
+    still becomes text that can be stored, with a visible marker where something was changed.
+    """
     import json
 
     try:
-        return json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return str(value)
+        return clean_text(json.dumps(bounded(value), ensure_ascii=False, default=str))
+    except (TypeError, ValueError, RecursionError):
+        try:
+            return clean_text(str(value))
+        except RecursionError:
+            return f"[a {type(value).__name__} too deeply nested to show]"
 
 
 # ----------------------------------------------------------------------------- messages

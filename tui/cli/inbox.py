@@ -75,6 +75,12 @@ def _aware(dt: Any) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+def cell(value: Any, limit: int = 60) -> str:
+    """One table cell: no control characters (a hostile agent name cannot drive the terminal), one line."""
+    text = "".join(ch if ch.isprintable() else "�" for ch in str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def age_text(seconds: float) -> str:
     seconds = max(0, int(seconds))
     if seconds < 60:
@@ -162,21 +168,24 @@ def pending_command(store: Any, *, run_id: str | None, as_json: bool, out: TextI
     if not items:
         out.write("Nothing waits for a decision.\n")
         return 0
-    rows = [("ID", "AGE", "KIND", "TOOL", "AGENT", "HELD BY", "ARGS")]
+    rows: list[tuple[str, ...]] = [("ID", "AGE", "KIND", "TOOL", "AGENT", "HELD BY", "ARGS")]
     for it in items:
         owner = it["owner"]
         held = f"{owner['host'] or '?'}/{owner['pid']}" if owner["pid"] is not None else "?"
         if owner["alive"] is False:
             held += " (gone)"
         rows.append(
-            (
-                it["id"],
-                age_text(it["age_seconds"] or 0),
-                it["kind"] or "?",
-                it["tool"] or "?",
-                it["agent"] or "-",
-                held,
-                summarize_args(it["args"], 60).replace("\n", " "),
+            tuple(
+                cell(c)
+                for c in (
+                    it["id"],
+                    age_text(it["age_seconds"] or 0),
+                    it["kind"] or "?",
+                    it["tool"] or "?",
+                    it["agent"] or "-",
+                    held,
+                    summarize_args(it["args"], 60),
+                )
             )
         )
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]) - 1)]

@@ -1,11 +1,11 @@
 """The dashboard: conversation, tool calls and pending approvals, and the worker that drives runs.
 
 Each prompt (and each continuation of a paused run) is consumed by one exclusive async worker that
-turns the runtime's events into widget updates. When a run pauses, the modal for its first
-undecided call opens; each decision goes through `tui.agent.decisions.apply_decision`, and once no
-call of the run's open turn is undecided, the run is continued in the worker. The screen never
-re-implements runtime logic: what is pending, what ran and what the model is told all come from
-the runtime.
+turns the runtime's events into widget updates. What waits, what to open next, batch decisions,
+deadlines and when a run may continue all come from the headless approvals core
+(`tui.agent.approvals.ApprovalsCore`); the screen renders it and schedules its timers. The core
+also reads the store's inbox, so the approvals pane lists the calls that other processes' runs
+wait for: they are decided here and continued by their owners (or taken over when the owner died).
 """
 
 from __future__ import annotations
@@ -505,8 +505,9 @@ class Dashboard(Screen):
             except Exception as exc:
                 self.notify(f"Could not take the run over: {exc}", severity="error", markup=False)
                 return
-            self.conversation.add_note(f"Took over run {run_id}: it continues here.", kind="hint")
-            self._open_next(run)
+            # Shown like a resumed run: its conversation, then its next call (or it continues).
+            if not self.resume_run(run_id):
+                self._open_next(run)
         elif choice == "decide":
             self._open_modal(run, run.tool(tool_call_id))
         elif choice == "view":
@@ -563,7 +564,13 @@ class Dashboard(Screen):
             return
         self._modal_open = True
         self._modal_key = (run.run_id, tool.tool_call_id)
-        self.app.push_screen(modal_for(tool, self.agent), callback=partial(self._decided, run.run_id, tool.tool_call_id))
+        modal = modal_for(tool, self.agent)
+        holder = self.core.holder(run.run_id)
+        if holder is not None and tool.kind == "confirmation":
+            from tui.screens.foreign_confirm_modal import ForeignConfirmModal
+
+            modal = ForeignConfirmModal(tool, self.agent, holder.label)  # no scopes: not this dashboard's run
+        self.app.push_screen(modal, callback=partial(self._decided, run.run_id, tool.tool_call_id))
 
     def _decided(self, run_id: str, tool_call_id: str, decision: Decision | None, *, rule_confirmed: bool = False) -> None:
         self._modal_open = False

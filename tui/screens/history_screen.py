@@ -26,7 +26,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from tui.agent.run import Message, RunOutput, RunStatus, ToolExecution
-from tui.paths import stylesheet
+from tui.paths import make_private_dir, stylesheet, write_private_text
 from tui.widgets.args_diff import diff_args, render_diff
 from tui.widgets.args_view import display_json
 from tui.widgets.literal import literal, visible_controls
@@ -454,13 +454,13 @@ class HistoryScreen(Screen[str | None]):
         documents = {".json": export_json(self.store, run_id), ".md": export_markdown(self.store, run_id)}
         folder = self.export_dir or default_export_dir()
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_private_dir(folder)
         except OSError:
             folder = Path.cwd()
         paths = []
         for suffix, text in documents.items():
             path = folder / f"{run_id}{suffix}"
-            path.write_text(text, encoding="utf-8")
+            write_private_text(path, text)  # exports hold the conversation: 0600
             paths.append(path)
         return paths
 

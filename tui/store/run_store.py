@@ -64,6 +64,7 @@ from ..agent.conflicts import DecisionConflict, RunConflict, RunHolder
 from ..agent.decisions import args_digest, decision_name, default_approver
 from ..agent.run import RunOutput, RunStatus, ToolExecution, utcnow
 from .owner import Owner, current_owner, is_alive
+from ..private_files import create_private_file
 from .redact import Redactor
 from .schema import SCHEMA_VERSION, SchemaTooNew, migrate, user_version
 from .summaries import DecisionRecord, LedgerEntry, PendingRequest, RunSummary, SessionSummary
@@ -204,7 +205,7 @@ class RunStore:
         #: Runs found orphaned (their process died) and settled when this store was opened.
         self.recovered: list[str] = []
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(self.path)  # 0600 in 0700 folders: its -wal and -shm inherit the mode
         except OSError as exc:
             raise StoreError(
                 f"cannot create the folder for the history database {self.path}: {exc.strerror or exc}"

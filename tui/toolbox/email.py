@@ -22,6 +22,8 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from tui.agent.tools import Function, ToolError, tool
+from tui.private_files import create_private_file
+
 from .settings import ToolboxSettings
 
 from .settings_source import settings_source
@@ -72,11 +74,7 @@ def build_message(subject: str, body: str, to_address: str, sender: str) -> Emai
 def save_to_mbox(msg: EmailMessage, path: Path) -> None:
     """Append `msg` to the mbox at `path`, holding the mbox lock while writing."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # mail is private: a new outbox is readable by its owner only
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            pass
+        create_private_file(path)  # mail is private: a new outbox is 0600, in 0700 folders
         box = mailbox.mbox(str(path), create=True)
         try:
             box.lock()
