@@ -1106,20 +1106,27 @@ class RunStore:
         ).fetchone()
 
     @staticmethod
-    def _record(row: sqlite3.Row) -> DecisionRecord:
+    def _decision_fields(row: sqlite3.Row) -> dict[str, Any]:
+        """The columns of a `decisions` row that a DecisionRecord and a LedgerEntry both carry."""
+        return {
+            "id": row["id"],
+            "run_id": row["run_id"],
+            "tool_call_id": row["tool_call_id"],
+            "tool_name": row["tool_name"],
+            "decision": row["decision"],
+            "note": row["note"],
+            "decided_by": row["decided_by"],
+            "approver": row["approver"],
+            "decided_at": _dt(row["decided_at"]),
+            "args_digest": row["args_digest"],
+        }
+
+    @classmethod
+    def _record(cls, row: sqlite3.Row) -> DecisionRecord:
         keys = row.keys()
         return DecisionRecord(
-            id=row["id"],
+            **cls._decision_fields(row),
             request_id=str(row["request_id"]) if "request_id" in keys and row["request_id"] is not None else None,
-            run_id=row["run_id"],
-            tool_call_id=row["tool_call_id"],
-            tool_name=row["tool_name"],
-            decision=row["decision"],
-            note=row["note"],
-            decided_by=row["decided_by"],
-            approver=row["approver"],
-            decided_at=_dt(row["decided_at"]),
-            args_digest=row["args_digest"],
         )
 
     def _already(self, row: sqlite3.Row) -> AlreadyDecided:
@@ -1367,16 +1374,7 @@ class RunStore:
         )
         return [
             LedgerEntry(
-                id=row["id"],
-                run_id=row["run_id"],
-                tool_call_id=row["tool_call_id"],
-                tool_name=row["tool_name"],
-                decision=row["decision"],
-                note=row["note"],
-                decided_by=row["decided_by"],
-                approver=row["approver"],
-                decided_at=_dt(row["decided_at"]),
-                args_digest=row["args_digest"],
+                **self._decision_fields(row),
                 proposed_args=json.loads(row["proposed_args"]) if row["proposed_args"] else None,
                 decision_args=json.loads(row["decision_args"]) if row["decision_args"] else None,
                 # Recorded before the call ran (a decision is a record): what ran is on the call's row.
