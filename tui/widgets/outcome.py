@@ -7,6 +7,7 @@ decision", so the three never disagree. Derived from the runtime's own `ToolExec
 from __future__ import annotations
 
 import json
+from functools import cache
 
 from tui.agent.decisions import default_approver
 from tui.agent.run import ToolExecution
@@ -26,9 +27,14 @@ def _args(args: dict | None) -> str:
         return repr(args)
 
 
+@cache
+def _me() -> str:
+    return default_approver()  # user@host: asked once, not on every rendered tool line
+
+
 def _who(tool: ToolExecution) -> str:
     """"you" for this user's own decisions; the approver's name for one made elsewhere (the CLI, a colleague)."""
-    if tool.approver is None or tool.approver == default_approver():
+    if tool.approver is None or tool.approver == _me():
         return "you"
     return tool.approver
 
