@@ -21,12 +21,21 @@ MODES = ["json", "sse"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The test process tunes its GC as `hitl-tui` does (process-wide, at the entry point): the
+    """The test process paces its GC as `hitl-tui` does (process-wide, at the entry point): the
     dashboards under test then run as they run for users. (The app used to do this in on_mount,
     for every process that embedded it.)"""
     from tui.cli import tune_gc
 
     tune_gc()
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Between tests is a quiet moment: the pacer may run a full collection (at most every 5 s)."""
+    from tui import gc_pacing
+
+    pacer = gc_pacing.current()
+    if pacer is not None:
+        pacer.tick(busy=False)
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@
 (`tui.bootstrap.build_app_parts`) for the store and the agent; `hitl-tui` passes its settings,
 tool specs and store the same way. Tests and embedders pass their own `agent` (and `store`).
 Process-wide settings (GC thresholds) belong to the entry point (`tui.cli`), not to an App that
-may be embedded.
+may be embedded: the app only tells the process's GC pacer (`tui.gc_pacing`), if one is
+installed, when someone types and when a reply streams, so full collections wait for a quiet moment.
 
 Start-up is fast where people feel it: `HitlApp()` without an agent or `--tools` first shows a
 light starting screen, and only after that first frame (Textual's `Ready` event) loads the
@@ -22,11 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Static
 
+from tui import gc_pacing
 from tui.paths import stylesheet
 
 if TYPE_CHECKING:
@@ -197,8 +200,26 @@ class HitlApp(App[None]):
         return StartingScreen() if self._deferred is not None else self.dashboard
 
     def on_mount(self) -> None:
+        if gc_pacing.current() is not None:
+            self.set_interval(0.25, self.pace_gc, name="gc-pacing")
         if self._deferred is None:
             self._on_started()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            pacer = gc_pacing.current()
+            if pacer is not None:
+                pacer.activity()
+        await super().on_event(event)
+
+    def pace_gc(self) -> bool:
+        """Let the process's GC pacer run a full collection if this is a quiet moment (True if it did)."""
+        pacer = gc_pacing.current()
+        if pacer is None:
+            return False
+        dashboard = self.__dict__.get("dashboard")
+        busy = dashboard is None or dashboard.is_busy  # starting up, or a reply is streaming
+        return pacer.tick(busy=busy)
 
     def on_ready(self) -> None:
         """The first frame is on screen: now build what `HitlApp()` deferred."""

@@ -236,6 +236,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="rounds, each streaming then idle (default 3)")
     ap.add_argument("--profile", choices=["stream", "idle"], help="pyinstrument the probes of one round, streaming or idle")
     args = ap.parse_args()
+    from tui.cli import tune_gc
+
+    tune_gc()  # the process-wide GC pacing `hitl-tui` installs (tui/gc_pacing.py)
     text = reply_of(args.chars)
     with tempfile.TemporaryDirectory(prefix="hitl-bench-") as tmp_name:
         tmp = Path(tmp_name)

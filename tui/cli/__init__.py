@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, Sequence
+
+from tui import gc_pacing
 
 if TYPE_CHECKING:
     from ..bootstrap import AppParts
@@ -309,16 +310,19 @@ def _run_dashboard(launch: Launch) -> int:
     except ToolLoadError as exc:
         _fail(str(exc), code=2)
     tune_gc()
-    app.run()
+    try:
+        app.run()
+    finally:
+        gc_pacing.uninstall()
     return app.return_code or 0
 
 
-def tune_gc() -> None:
-    """Process-wide: streaming allocates many short-lived objects, so collect young ones less often
-    (measured in tests/benchmarks/bench_streaming.py: about +80% tokens/s, and shorter key-latency
-    spikes). It belongs to the process that runs the dashboard, not to an App that may be embedded."""
-    gen0, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(max(gen0, 50_000), max(gen1, 50), max(gen2, 100))
+def tune_gc() -> gc_pacing.GcPacer:
+    """Process-wide: full collections (100-200 ms with a long reply on screen) wait for a quiet
+    moment instead of landing inside a frame (tui/gc_pacing.py). It belongs to the process that
+    runs the dashboard, not to an App that may be embedded; the dashboard tells the pacer when
+    it is quiet."""
+    return gc_pacing.install()
 
 
 if __name__ == "__main__":

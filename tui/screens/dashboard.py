@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Class
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.color import Color
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
@@ -174,6 +176,10 @@ class Dashboard(Screen):
         self._activity = "Thinking"
         self._spin = 0
         self._spinner: Timer | None = None
+        #: The pane shown when the panes are behind tabs (see `_activate_pane`).
+        self._active_pane = "conversation"
+        #: The pane drawn as focused (see `_light_focused_pane`).
+        self._lit_pane: Widget | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -196,7 +202,7 @@ class Dashboard(Screen):
                 intro=intro,
                 cursor_blink=not self.deterministic,
                 id="conversation",
-                classes="pane -active",
+                classes="pane",
             )
             conversation.border_title = "Conversation"
             yield conversation
@@ -210,7 +216,9 @@ class Dashboard(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._activate_pane(self._active_pane)
         self.conversation.prompt.focus()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._light_focused_pane(force=True))
         self._update_status()
         if self.core.has_inbox and self.inbox_poll > 0:
             # The inbox: other processes' paused calls appear here live (one tiny read per tick).
@@ -232,8 +240,30 @@ class Dashboard(Screen):
     @on(Tabs.TabActivated, "#pane-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
         target = PANE_TABS.get(event.tab.id or "")
+        if target:
+            self._activate_pane(target)
+
+    #: Below this many columns the panes are behind tabs (HORIZONTAL_BREAKPOINTS' "-narrow").
+    NARROW_BELOW: ClassVar[int] = 100
+
+    def _activate_pane(self, pane_id: str, width: int | None = None) -> None:
+        """The pane its tab shows: when narrow, it alone is displayed.
+
+        Set on the panes' own (inline) `display`, not with a class: a class change restyles every
+        widget inside the pane, hundreds after a long reply, and the old `-active` class changed on
+        every focus move between panes, wide or narrow (200 ms each; bench_stream_keys.py).
+        """
+        self._active_pane = pane_id
+        narrow = (self.app.size.width if width is None else width) < self.NARROW_BELOW
         for pane in self.query(".pane"):
-            pane.set_class(pane.id == target, "-active")
+            if narrow:
+                pane.display = pane.id == pane_id
+            elif pane.styles.clear_rule("display"):
+                pane.refresh(layout=True)
+
+    def on_resize(self, event) -> None:
+        # Runs before Textual applies the breakpoint classes for the new width.
+        self._activate_pane(self._active_pane, width=event.size.width)
 
     def show_pane(self, pane_id: str) -> None:
         """Make a pane visible (in the narrow layout, switch to its tab)."""
@@ -241,12 +271,39 @@ class Dashboard(Screen):
             if target == pane_id:
                 self.query_one(Tabs).active = tab_id
 
+    def watch_focused(self) -> None:
+        self._light_focused_pane()
+
+    def _light_focused_pane(self, force: bool = False) -> None:
+        """Draw the pane holding the focus with the accent border.
+
+        Set on the pane's own (inline) styles, not with `:focus-within` or a class: either makes
+        Textual restyle every widget inside the pane at each focus change, and the conversation
+        holds hundreds of Markdown blocks after a long reply (200 ms per tab, tests/benchmarks/
+        bench_stream_keys.py). An inline style touches the pane alone.
+        """
+        pane = self.focused
+        while pane is not None and not (isinstance(pane, Widget) and pane.has_class("pane")):
+            pane = pane.parent
+        if pane is self._lit_pane and not force:
+            return
+        lit, self._lit_pane = self._lit_pane, pane  # type: ignore[assignment]
+        if lit is not None:
+            for rule in ("border_top", "border_right", "border_bottom", "border_left", "border_title_color", "auto_border_title_color"):
+                lit.styles.clear_rule(rule)
+            lit.refresh()
+        if isinstance(pane, Widget):
+            accent = Color.parse(self.app.theme_variables.get("accent", "#ffa62b"))
+            pane.styles.border = ("round", accent)
+            pane.styles.border_title_color = accent
+            pane.styles.auto_border_title_color = False  # the panes' muted title colour is "auto"
+
     def on_descendant_focus(self, event) -> None:
         # Focus moved into a pane (tab key, a click): in the narrow layout, follow it with the tabs.
         node = event.widget
         while node is not None and node is not self:
             if "pane" in node.classes and node.id:
-                if not node.has_class("-active"):
+                if node.id != self._active_pane:
                     self.show_pane(node.id)
                 return
             node = node.parent
@@ -265,7 +322,9 @@ class Dashboard(Screen):
             return
         waiting = self.approvals.count
         self._render_status()
-        self.set_class(self.is_busy, "-busy")
+        # On the status line, not the screen: a class on the screen restyles every widget under it
+        # (with a long conversation, hundreds of Markdown blocks: 100+ ms at each turn's start and end).
+        self.query_one("#status-line", Static).set_class(self.is_busy, "-busy")
         if self.is_busy and self._spinner is None:
             self._spinner = self.set_interval(SPIN_INTERVAL, self._spin_tick)
         elif not self.is_busy and self._spinner is not None:
@@ -374,9 +433,7 @@ class Dashboard(Screen):
         self.show_pane(pane_id)
         # Shown at once, not when the tab's message arrives: a pane hidden behind its tab cannot
         # take the focus.
-        for pane in self.query(".pane"):
-            pane.set_class(pane.id == pane_id, "-active")
-        self.app.update_styles(self.query_one("#panes"))
+        self._activate_pane(pane_id)
         if pane_id == "conversation":
             self.conversation.prompt.focus()
         elif pane_id == "tool-log":
