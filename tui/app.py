@@ -65,7 +65,13 @@ class HitlApp(App[None]):
     TITLE = "hitl-tui"
     # The default screen's own CSS_PATH is not loaded by Textual, so the app lists the dashboard's
     # (by name: importing the dashboard here would load the Markdown machinery before the first frame).
-    CSS_PATH = [stylesheet(name) for name in ("app", "dashboard", "conversation", "tool_log", "approvals")]
+    # The other screens' sheets are loaded up front too: a screen whose sheet is new makes Textual
+    # re-parse all CSS and restyle every widget of every screen (with a long reply, 300+ ms on the
+    # first dialog of a session; tests/benchmarks/bench_stream_keys.py).
+    CSS_PATH = [
+        stylesheet(name)
+        for name in ("app", "dashboard", "conversation", "tool_log", "approvals", "modals", "help", "history", "rules")
+    ]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_session", "New session", id="app.new_session", tooltip="Start a fresh conversation (the history keeps the old one)"),

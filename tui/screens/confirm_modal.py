@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import Footer, Input, Label, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
 from textual.widgets.text_area import LanguageDoesNotExist
 
 from tui.agent.decisions import Decision
@@ -32,6 +32,7 @@ from tui.widgets.args_fields import ArgsFields, ScrollingDialog
 from tui.widgets.args_view import edit_json
 from tui.widgets.error_line import ErrorLine
 from tui.widgets.literal import literal
+from tui.widgets.steady_footer import SteadyFooter
 
 Mode = Literal["decide", "reason", "edit", "review"]
 
@@ -142,6 +143,7 @@ class ConfirmModal(DecisionModal):
         classes: str | None = None,
     ) -> None:
         super().__init__(tool, arm_delay=arm_delay, position=position, name=name, id=id, classes=classes)
+        self.add_class("-mode-decide", update=False)  # set before mounting: no restyle when it mounts
         self.validate_edit = validate_edit
         self.preview = preview
         self.original_args: dict[str, Any] = dict(tool.tool_args)
@@ -180,7 +182,7 @@ class ConfirmModal(DecisionModal):
                     "y approves the call with these arguments · e edits again · esc goes back",
                     classes="modal-hint",
                 )
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -24,7 +24,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static, Tab, Tabs
+from textual.widgets import Header, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui.agent.approvals import ApprovalsCore
@@ -49,6 +49,7 @@ from tui.widgets.approvals_pane import ApprovalsPane
 from tui.widgets.conversation import Conversation
 from tui.widgets.outcome import outcome_line
 from tui.widgets.tool_log import ToolLog
+from tui.widgets.steady_footer import SteadyFooter
 
 if TYPE_CHECKING:
     from tui.agent import Agent
@@ -213,7 +214,7 @@ class Dashboard(Screen):
             approvals.border_title = "Approvals"
             yield approvals
         yield Static(id="status-line")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self._activate_pane(self._active_pane)

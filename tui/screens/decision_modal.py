@@ -14,7 +14,7 @@ on the wall clock.
 from __future__ import annotations
 
 import os
-from typing import Callable, ClassVar, Iterable
+from typing import Any, Callable, ClassVar, Iterable
 
 from rich.text import Text
 from textual import events
@@ -29,6 +29,7 @@ from tui.agent.decisions import Decision
 from tui.agent.run import ToolExecution
 from tui.agent.visible import hidden_in
 from tui.paths import stylesheet
+from tui.screens.backdrop import BackdropCache
 from tui.widgets.literal import literal
 
 #: Seconds a decision modal is shown before its decision keys work.
@@ -74,6 +75,14 @@ class DecisionModal(ModalScreen[Decision]):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        # The size class Textual would give on the first resize, given now: a class that changes
+        # after mounting restyles the whole dialog again (VERTICAL_BREAKPOINTS).
+        try:
+            height = self.app.size.height
+        except Exception:  # built outside a running app
+            height = None
+        if height is not None:
+            self.add_class("-tall" if height >= 30 else "-short", update=False)
         self.tool = tool
         self.arm_delay = default_arm_delay() if arm_delay is None else max(0.0, arm_delay)
         #: (n, m): this is call n of m waiting in the same turn.
@@ -86,6 +95,16 @@ class DecisionModal(ModalScreen[Decision]):
         #: True while the decline panel (reason input) is open.
         self.declining = False
         self._left = 0
+        self._backdrop = BackdropCache()
+
+    def render(self) -> Any:
+        # The dimmed dashboard behind the dialog, rendered again only when it changed (backdrop.py).
+        return self._backdrop.render(self, super().render())
+
+    def refresh(self, *regions: Any, **kwargs: Any) -> Any:
+        if regions:  # Textual repaints a dialog's regions when the screen below them changed
+            self._backdrop.stale = True
+        return super().refresh(*regions, **kwargs)
 
     # ------------------------------------------------------------------ header
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Label, Static, TextArea
+from textual.widgets import Label, Static, TextArea
 
 from tui.agent.decisions import Decision
 from tui.agent.preview import Preview
@@ -19,6 +19,7 @@ from tui.screens.decision_modal import DecisionModal
 from tui.widgets.args_fields import ArgsFields, ScrollingDialog
 from tui.widgets.error_line import ErrorLine
 from tui.widgets.literal import literal
+from tui.widgets.steady_footer import SteadyFooter
 
 EMPTY_RESULT = "Type the result of running the tool: it is sent to the model. (esc decides later.)"
 
@@ -67,7 +68,7 @@ class ExternalResultModal(DecisionModal):
             yield from self.decline_panel()
             copy = " · ctrl+o copies the command" if self.preview is not None and self.preview.copy else ""
             yield Static(f"ctrl+s sends the result · ctrl+r declines{copy} · esc decides later", classes="modal-hint")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_arm(self) -> None:
         self.query_one("#result", TextArea).focus(scroll_visible=False)

@@ -14,11 +14,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.agent.run import RunOutput, ToolExecution
 from tui.paths import stylesheet
 from tui.widgets.literal import literal
+from tui.widgets.steady_footer import SteadyFooter
 
 Choice = Literal["take_over", "decide", "view", "leave"]
 
@@ -54,7 +55,7 @@ class ForeignRunModal(ModalScreen[Choice]):
                 classes="modal-why",
             )
             yield Static(literal(f"Prompt: {self.run.input or ''}"), classes="modal-description")
-        yield Footer()
+        yield SteadyFooter()
 
     def action_choose(self, choice: Choice) -> None:
         self.dismiss(choice)

@@ -13,9 +13,10 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.paths import stylesheet
+from tui.widgets.steady_footer import SteadyFooter
 
 from .key_help import KeyRow, key_groups
 
@@ -71,7 +72,7 @@ class HelpScreen(ModalScreen[None]):
                     yield Static(key_table(group.rows, key_width), classes="help-keys")
                 yield Static("How decisions work", classes="help-heading")
                 yield Static(HOW_DECISIONS_WORK, classes="help-text", markup=False)
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#help-dialog").border_title = "Help"

@@ -27,7 +27,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from tui.agent.run import Message, RunOutput, RunStatus, ToolExecution
 from tui.agent.visible import visible
@@ -35,6 +35,7 @@ from tui.paths import make_private_dir, stylesheet, write_private_text
 from tui.widgets.args_diff import diff_args, render_diff
 from tui.widgets.args_view import display_json
 from tui.widgets.literal import literal, visible_controls
+from tui.widgets.steady_footer import SteadyFooter
 
 #: Seconds of typing quiet before the filters are applied.
 DEBOUNCE = 0.3
@@ -258,7 +259,7 @@ class HistoryScreen(Screen[str | None]):
                 yield Static("", id="list-status")
             with VerticalScroll(id="history-detail"):
                 yield Static("", id="detail")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self._add_columns(PROMPT_MIN_WIDTH)

@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.mcp_servers import MCPServers
 from tui.widgets.literal import literal
+from tui.widgets.steady_footer import SteadyFooter
 
 EXPLANATION = (
     "Every MCP tool asks before it runs unless a rule allows it (rules match NAME_tool, e.g. "
@@ -48,7 +49,7 @@ class MCPServersScreen(ModalScreen[None]):
             with VerticalScroll(id="servers"):
                 yield Static(literal(self.servers.summary()), id="summary")
             yield Static(EXPLANATION, classes="hint")
-        yield Footer()
+        yield SteadyFooter()
 
     def refresh_summary(self) -> None:
         self.query_one("#summary", Static).update(literal(self.servers.summary()))

@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..agent.rules import DryRunReport
 from ..agent.visible import one_line
 from ..paths import stylesheet
+from ..widgets.steady_footer import SteadyFooter
 from ..widgets.literal import literal
 
 
@@ -49,7 +50,7 @@ class RuleDryRunModal(ModalScreen[bool]):
                         classes="dryrun-row rejected" if conflict else "dryrun-row",
                     )
             yield Static("y save the rule · n / esc back", id="dryrun-keys")
-        yield Footer()
+        yield SteadyFooter()
 
     def action_save(self) -> None:
         self.dismiss(True)

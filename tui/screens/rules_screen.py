@@ -10,12 +10,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ..agent.policy import Policy
 from ..agent.rules import Rule, RulesError, RulesPolicy, active_rules, revoke
 from ..paths import stylesheet
 from ..widgets.literal import literal
+from ..widgets.steady_footer import SteadyFooter
 
 
 class RulesScreen(Screen[None]):
@@ -44,7 +45,7 @@ class RulesScreen(Screen[None]):
             "Strictest wins: deny over ask over allow. Rules apply only to tools that need confirmation.",
             id="rules-help",
         )
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.refresh_rules()

@@ -12,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.agent.run import RunOutput
 from tui.paths import stylesheet
 from tui.screens.history_screen import render_detail
+from tui.widgets.steady_footer import SteadyFooter
 
 
 class RunViewScreen(ModalScreen[None]):
@@ -38,7 +39,7 @@ class RunViewScreen(ModalScreen[None]):
         scroll = VerticalScroll(Static(render_detail(self.run, self.ledger), id="run-view-detail"), id="history-detail")
         scroll.border_title = f"Run {self.run.run_id} (read-only{', held by ' + self.holder if self.holder else ''})"
         yield scroll
-        yield Footer()
+        yield SteadyFooter()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Label, Select, Static, Switch
+from textual.widgets import Input, Label, Select, Static, Switch
 
 from tui.agent.decisions import Decision
 from tui.agent.run import ToolExecution, UserInputField
@@ -28,6 +28,7 @@ from tui.widgets.args_fields import ArgsFields, ScrollingDialog
 from tui.widgets.args_view import display_json
 from tui.widgets.error_line import ErrorLine
 from tui.widgets.literal import literal
+from tui.widgets.steady_footer import SteadyFooter
 
 _TYPE_HINTS = {
     "str": "text",
@@ -115,7 +116,7 @@ class UserInputModal(DecisionModal):
             yield ErrorLine(id="form-error", classes="modal-error")
             yield from self.decline_panel()
             yield Static("enter in a text field or ctrl+s submits · ctrl+r declines · esc decides later", classes="modal-hint")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

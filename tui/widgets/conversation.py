@@ -1,6 +1,6 @@
 """The conversation: the user's prompts and the model's replies, streamed as Markdown.
 
-Replies are streamed with `Markdown.get_stream` into an anchored scroll, so the view follows the
+Replies are streamed with `Markdown.append` into an anchored scroll, so the view follows the
 text until the user scrolls up. A long reply is a chain of Markdown parts (`reply_stream.py`):
 only the live tail is re-parsed and re-laid out, so keys stay prompt at any reply length.
 Model text is untrusted: control characters are made visible before it reaches the Markdown

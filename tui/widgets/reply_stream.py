@@ -13,6 +13,12 @@ A cut is made only where it cannot change the rendering: at a blank line outside
 block, before a line that starts a plain paragraph (not a list item, quote, table, heading,
 fence, HTML or indented line, which could continue the block above). Joined, the parts' sources
 are exactly the reply.
+
+Text is appended to the live part with `Markdown.append`, awaited: when `write` or `stop` returns,
+what was written is in the widget. (Textual's MarkdownStream appends from a task of its own, and
+its `stop` cancels that task: the last fragment of a reply could still be on its way, or two
+appends could run at once, after the reply had ended.) The caller batches deltas (the
+conversation hands text over at most every 50 ms), so each append parses a batch, not a token.
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ import re
 from typing import Awaitable, Callable
 
 from textual.widgets import Markdown
-from textual.widgets.markdown import MarkdownStream
 
 #: A line that may continue or belong to the block above it: never start a new part with one.
 _NOT_A_FRESH_START = re.compile(r"[ \t]|[-*+] |\d{1,9}[.)]( |$)|[>|#<]|```|~~~|[-*_=]{3,}\s*$")
@@ -82,14 +87,13 @@ class ReplyStream:
         self._classes = classes
         self.parts: list[Markdown] = []
         self._live: Markdown | None = None
-        self._stream: MarkdownStream | None = None
         self._live_source = ""
 
     async def write(self, text: str) -> None:
         """Append `text` (Markdown) to the reply."""
         if not text:
             return
-        if self._stream is None:
+        if self._live is None:
             await self._open()
         while len(self._live_source) + len(text) >= self.PART_CHARS:
             cut = cut_point(self._live_source, text, self.PART_CHARS - len(self._live_source))
@@ -119,14 +123,11 @@ class ReplyStream:
         await self._mount(part)
         self._live = part
         self._live_source = ""
-        self._stream = Markdown.get_stream(part)
 
     async def _append(self, text: str) -> None:
-        if text and self._stream is not None:
+        if text and self._live is not None:
             self._live_source += text
-            await self._stream.write(text)
+            await self._live.append(text)
 
     async def _close_live(self) -> None:
-        stream, self._stream, self._live = self._stream, None, None
-        if stream is not None:
-            await stream.stop()
+        self._live = None
