@@ -216,6 +216,11 @@ class HitlApp(App[None]):
             pacer = gc_pacing.current()
             if pacer is not None:
                 pacer.activity()
+            if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+                # Input first: streamed reply text waits a moment, so this key's frame is quick.
+                dashboard = self.__dict__.get("dashboard")
+                if dashboard is not None and dashboard.is_mounted:
+                    dashboard.conversation.hold_for_input()
         await super().on_event(event)
 
     def pace_gc(self) -> bool:

@@ -30,7 +30,7 @@ from .literal import literal, visible_controls
 from .outcome import outcome_line
 from .prompt import PromptArea
 from .queued_prompts import QueuedPrompts
-from .reply_stream import ReplyStream, split_reply
+from .reply_stream import ReplyPart, ReplyStream, split_reply
 
 
 class Conversation(Vertical):
@@ -38,6 +38,10 @@ class Conversation(Vertical):
 
     #: Seconds between hand-overs of streamed text to the Markdown parser.
     FLUSH_INTERVAL: ClassVar[float] = 0.05
+    #: Seconds new reply text waits after a key or click (see `write`).
+    INPUT_HOLD: ClassVar[float] = 0.15
+    #: The longest new reply text waits, held by input or by a dialog on top.
+    MAX_HOLD: ClassVar[float] = 1.0
 
     class PromptSubmitted(Message):
         """The user pressed enter on a non-empty prompt."""
@@ -63,6 +67,9 @@ class Conversation(Vertical):
         self._pending: list[str] = []
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
+        self._hold_until = 0.0
+        #: The clock for flushing and holding (tests inject one).
+        self._clock = time.monotonic
         self._noted_tools: set[tuple[str, str]] = set()
         #: The one-line note of each call, updated in place as the call is decided and run.
         self._tool_lines: dict[tuple[str, str], Static] = {}
@@ -136,8 +143,12 @@ class Conversation(Vertical):
     async def write(self, chunk: str) -> None:
         """Append model text to the current reply (a new reply block if none is open).
 
-        Deltas are handed to the Markdown stream at most every FLUSH_INTERVAL seconds (a timer
+        Deltas are handed to the Markdown parser at most every FLUSH_INTERVAL seconds (a timer
         flushes the tail), so a fast model costs a few parses per second, not one per token.
+        Input comes first: for INPUT_HOLD seconds after a key or click, and while another screen
+        (a dialog) covers the conversation, the text waits, so the frame that shows the key's
+        effect, or the dialog, does not also lay out new reply text; it still reaches the screen
+        at least every MAX_HOLD seconds, and all of it when the reply ends.
         """
         if not chunk:
             return
@@ -148,11 +159,36 @@ class Conversation(Vertical):
             self._reply = ReplyStream(self._mount_part)
             self._last_flush = 0.0
         self._pending.append(visible_controls(chunk))
-        if time.monotonic() - self._last_flush >= self.FLUSH_INTERVAL:
+        wait = self._flush_wait()
+        if wait <= 0:
             await self._flush()
         elif self._flush_timer is None:
-            self._flush_timer = self.set_timer(self.FLUSH_INTERVAL, self._flush)
+            self._flush_timer = self.set_timer(wait, self._flush_when_due)
         await asyncio.sleep(0)  # let keys and frames through between deltas
+
+    def hold_for_input(self) -> None:
+        """A key or click arrived: new reply text waits INPUT_HOLD seconds (see `write`)."""
+        self._hold_until = self._clock() + self.INPUT_HOLD
+
+    def _flush_wait(self) -> float:
+        """Seconds until pending text may be handed over (0: now)."""
+        now = self._clock()
+        since = now - self._last_flush
+        wait = self.FLUSH_INTERVAL - since
+        held = max(self._hold_until - now, 0.0)
+        if self.is_attached and self.app.screen is not self.screen:
+            held = max(held, self.MAX_HOLD)  # a dialog covers the reply
+        if held > 0:
+            wait = max(wait, min(held, self.MAX_HOLD - since))
+        return max(wait, 0.0)
+
+    async def _flush_when_due(self) -> None:
+        self._flush_timer = None
+        wait = self._flush_wait()
+        if wait > 0:
+            self._flush_timer = self.set_timer(wait, self._flush_when_due)
+            return
+        await self._flush()
 
     async def _flush(self) -> None:
         if self._flush_timer is not None:
@@ -161,7 +197,7 @@ class Conversation(Vertical):
         if self._pending and self._reply is not None:
             text = "".join(self._pending)
             self._pending.clear()
-            self._last_flush = time.monotonic()
+            self._last_flush = self._clock()
             await self._reply.write(text)
 
     async def _mount_part(self, part: Markdown) -> None:
@@ -179,7 +215,7 @@ class Conversation(Vertical):
         if text:
             # Cut as a streamed reply is cut, so a long one lays out as fast (reply_stream.py).
             for n, part in enumerate(split_reply(visible_controls(text), ReplyStream.PART_CHARS)):
-                self._mount(Markdown(part, open_links=False, classes="reply -continued" if n else "reply"))
+                self._mount(ReplyPart(part, open_links=False, classes="reply -continued" if n else "reply", finished=True))
 
     def add_tool_call(self, run_id: str, tool: ToolExecution) -> None:
         """One line per call, so the conversation reads in order; the tool log has the details."""

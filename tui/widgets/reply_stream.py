@@ -24,7 +24,7 @@ conversation hands text over at most every 50 ms), so each append parses a batch
 from __future__ import annotations
 
 import re
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from textual.widgets import Markdown
 
@@ -75,6 +75,39 @@ def split_reply(text: str, part_chars: int) -> list[str]:
     return parts
 
 
+class ReplyPart(Markdown):
+    """One part of a reply. Once finished, its height at a given width is measured once.
+
+    Every layout of the conversation log asks each child for its height; for a Markdown part
+    that measures every block in it. While a reply streams, the log is laid out on every frame,
+    so that cost grew with everything said so far (tests/benchmarks/bench_stream_keys.py). A
+    finished part cannot change; its height is remembered per width (a resize measures again).
+    """
+
+    def __init__(self, *args: Any, finished: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Nothing more will be written to this part.
+        self.finished = finished
+        self._heights: dict[tuple[Any, ...], int] = {}
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        if not self.finished:
+            return super().get_content_height(container, viewport, width)
+        key = (width, container, viewport)
+        height = self._heights.get(key)
+        if height is None:
+            height = super().get_content_height(container, viewport, width)
+            if self.children or not self.source:  # the blocks are in: the height is final
+                if len(self._heights) > 8:
+                    self._heights.clear()
+                self._heights[key] = height
+        return height
+
+    def finish(self) -> None:
+        self.finished = True
+        self._heights.clear()
+
+
 class ReplyStream:
     """Streams one reply into `mount`ed Markdown parts (see the module docstring)."""
 
@@ -101,24 +134,30 @@ class ReplyStream:
                 break
             await self._append(text[:cut])
             text = text[cut:]
-            await self._close_live()
+            self._finish(await self._close_live())
             await self._open()
         await self._append(text)
 
     async def stop(self) -> None:
         """The reply is complete: finish the live part."""
-        await self._close_live()
+        last = await self._close_live()
         if self.parts and self.parts[-1].children:
             # Marked once at the end: an order-dependent selector (:last-child) would restyle every
             # block of the reply on each mount while it streams.
             self.parts[-1].children[-1].add_class("-last-block")
+        self._finish(last)
+
+    @staticmethod
+    def _finish(part: Markdown | None) -> None:
+        if isinstance(part, ReplyPart):
+            part.finish()
 
     @property
     def source(self) -> str:
         return "".join(part.source for part in self.parts)
 
     async def _open(self) -> None:
-        part = Markdown(open_links=False, classes=self._classes + (" -continued" if self.parts else ""))
+        part = ReplyPart(open_links=False, classes=self._classes + (" -continued" if self.parts else ""))
         self.parts.append(part)
         await self._mount(part)
         self._live = part
@@ -129,5 +168,6 @@ class ReplyStream:
             self._live_source += text
             await self._live.append(text)
 
-    async def _close_live(self) -> None:
-        self._live = None
+    async def _close_live(self) -> Markdown | None:
+        live, self._live = self._live, None
+        return live
