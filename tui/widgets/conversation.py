@@ -68,6 +68,8 @@ class Conversation(Vertical):
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
         self._hold_until = 0.0
+        #: When the oldest text not yet handed over arrived.
+        self._pending_since = 0.0
         #: The clock for flushing and holding (tests inject one).
         self._clock = time.monotonic
         self._noted_tools: set[tuple[str, str]] = set()
@@ -158,6 +160,8 @@ class Conversation(Vertical):
             self.query("#conversation-empty").remove()
             self._reply = ReplyStream(self._mount_part)
             self._last_flush = 0.0
+        if not self._pending:
+            self._pending_since = self._clock()
         self._pending.append(visible_controls(chunk))
         wait = self._flush_wait()
         if wait <= 0:
@@ -173,13 +177,13 @@ class Conversation(Vertical):
     def _flush_wait(self) -> float:
         """Seconds until pending text may be handed over (0: now)."""
         now = self._clock()
-        since = now - self._last_flush
-        wait = self.FLUSH_INTERVAL - since
+        wait = self.FLUSH_INTERVAL - (now - self._last_flush)
         held = max(self._hold_until - now, 0.0)
         if self.is_attached and self.app.screen is not self.screen:
             held = max(held, self.MAX_HOLD)  # a dialog covers the reply
         if held > 0:
-            wait = max(wait, min(held, self.MAX_HOLD - since))
+            waited = now - self._pending_since  # the oldest pending text waits at most MAX_HOLD
+            wait = max(wait, min(held, self.MAX_HOLD - waited))
         return max(wait, 0.0)
 
     async def _flush_when_due(self) -> None:
