@@ -161,3 +161,18 @@ async def test_no_full_collection_runs_while_a_reply_streams_and_one_runs_when_q
         clock.now += 1.5  # a second and a half with no key, nothing streaming: the moment
         assert app.pace_gc()
         assert collected == [clock.now]
+
+
+def test_the_dashboard_process_draws_at_120_fps_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.cli import DASHBOARD_FPS, tune_frames
+
+    monkeypatch.setenv("TEXTUAL_FPS", "")  # recorded, so the test leaves the environment as it was
+    monkeypatch.delenv("TEXTUAL_FPS")
+    tune_frames()
+    assert DASHBOARD_FPS == 120
+    import os
+
+    assert os.environ["TEXTUAL_FPS"] == "120"
+    monkeypatch.setenv("TEXTUAL_FPS", "30")  # the user's choice wins
+    tune_frames()
+    assert os.environ["TEXTUAL_FPS"] == "30"

@@ -11,9 +11,11 @@ real key event:
 - every fourth probe, `f9`, bound (in this benchmark only) to opening the confirmation modal for
   a tool call: latency to the modal's first frame; then `escape` closes it (untimed).
 
-"First frame after" is `call_after_refresh`, Textual's public hook for "after the screen has been
-refreshed". The sides alternate in every round: the same probes while the reply streams, then
-with the same reply on screen and nothing streaming (idle). Between rounds the conversation is
+The process is set up as `hitl-tui` sets itself up: its frame rate (`tune_frames`, 120 fps unless
+TEXTUAL_FPS says otherwise) and its GC pacing (`tune_gc`). "First frame after" is
+`call_after_refresh`, Textual's public hook for "after the screen has been refreshed". The
+sides alternate in every round: the same probes while the reply streams, then with the same
+reply on screen and nothing streaming (idle). Between rounds the conversation is
 cleared, so every round streams the same reply into the same state.
 
 Targets: p95 key latency < 50 ms and p95 modal opening < 100 ms while streaming; the stream
@@ -36,6 +38,10 @@ from typing import Any, AsyncIterator
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent.parent))
+from tui.cli import tune_frames  # noqa: E402
+
+tune_frames()  # the frame rate `hitl-tui` runs the dashboard at (before Textual is imported)
 from bench_streaming import TOKEN, isolate_environment, long_markdown, pct  # noqa: E402
 
 SIZE = (160, 50)
