@@ -209,3 +209,23 @@ async def test_the_first_dialog_of_a_session_parses_no_stylesheet(hn_server) -> 
         await settle(pilot, app)
         assert isinstance(app.screen, HelpScreen)
         assert parsed == [], "opening a dialog re-parsed the stylesheet (and restyled every widget)"
+
+
+async def test_a_reply_ending_while_a_flush_is_on_its_way_shows_all_of_it() -> None:
+    import asyncio
+
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot, app)
+        conversation = app.dashboard.conversation
+        text = "".join(f"Paragraph {i} " + "word " * 40 + "\n\n" for i in range(20))
+        await conversation.write("Start. ")
+        conversation._pending.append(text)
+        in_flight = asyncio.ensure_future(conversation._flush())  # e.g. the hold timer's flush
+        await asyncio.sleep(0)  # it took the text and is mounting parts
+        await conversation.end_reply()  # the reply ends meanwhile
+        assert shown_reply(conversation) == "Start. " + text
+        await in_flight
+        await conversation.clear()  # the next session: nothing is still writing into removed parts
+        await settle(pilot, app)
+        assert shown_reply(conversation) == ""

@@ -23,6 +23,7 @@ conversation hands text over at most every 50 ms), so each append parses a batch
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any, Awaitable, Callable
 
@@ -121,11 +122,18 @@ class ReplyStream:
         self.parts: list[Markdown] = []
         self._live: Markdown | None = None
         self._live_source = ""
+        #: One write at a time, in the order they were asked for (a timer's flush and a delta's
+        #: flush can overlap: each awaits mounting and appending).
+        self._lock = asyncio.Lock()
 
     async def write(self, text: str) -> None:
         """Append `text` (Markdown) to the reply."""
         if not text:
             return
+        async with self._lock:
+            await self._write(text)
+
+    async def _write(self, text: str) -> None:
         if self._live is None:
             await self._open()
         while len(self._live_source) + len(text) >= self.PART_CHARS:
@@ -140,6 +148,10 @@ class ReplyStream:
 
     async def stop(self) -> None:
         """The reply is complete: finish the live part."""
+        async with self._lock:
+            await self._stop()
+
+    async def _stop(self) -> None:
         last = await self._close_live()
         if self.parts and self.parts[-1].children:
             # Marked once at the end: an order-dependent selector (:last-child) would restyle every
