@@ -128,10 +128,18 @@ async def test_finished_reply_parts_keep_no_stale_height_across_resizes() -> Non
         for size in ((110, 40), (160, 40), (104, 30)):
             await pilot.resize_terminal(*size)
             await settle(pilot, app)
+            # parts far from the view are collapsed to their height; it must be the real one
+            collapsed = {part: part.region.height for part in parts if part.collapsed}
+            assert collapsed, "a long reply's far parts are collapsed"
+            for part in collapsed:
+                part.expand()
+            await settle(pilot, app)
             for part in parts:
                 # the height the layout used is the one Markdown measures now, at this width
                 fresh = Markdown.get_content_height(part, part.container_size, app.size, part.content_region.width)
                 assert part.region.height == fresh, f"{part} kept a stale height at {size}"
+                if part in collapsed:
+                    assert collapsed[part] == fresh, f"{part} was collapsed to a stale height at {size}"
 
 
 async def test_the_screen_behind_a_dialog_is_rendered_once_and_again_when_it_changes(hn_server) -> None:
@@ -229,3 +237,29 @@ async def test_a_reply_ending_while_a_flush_is_on_its_way_shows_all_of_it() -> N
         await conversation.clear()  # the next session: nothing is still writing into removed parts
         await settle(pilot, app)
         assert shown_reply(conversation) == ""
+
+
+async def test_a_long_reply_lays_out_only_what_is_near_the_view_and_shows_all_of_it_when_scrolled() -> None:
+    text = long_markdown(80)
+    app = make_app(model=LongReply(text))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press(*"go", "enter")
+        await settle(pilot, app)
+        conversation = app.dashboard.conversation
+        log = conversation.log_view
+        parts = list(log.query(ReplyPart))
+        # the view follows the end: the first parts are far above it, laid out as one box each
+        assert parts[0].collapsed and not parts[-1].collapsed
+        assert "Section 0" not in screen_text(app)
+        log.scroll_home(animate=False)
+        await settle(pilot, app)
+        await settle(pilot, app)
+        assert not parts[0].collapsed and parts[-1].collapsed
+        shown = screen_text(app)
+        assert "Section 0" in shown and "word0-0" in shown
+        log.scroll_end(animate=False)
+        await settle(pilot, app)
+        await settle(pilot, app)
+        assert not parts[-1].collapsed
+        assert shown_reply(conversation) == text  # every part keeps its source

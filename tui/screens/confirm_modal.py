@@ -32,7 +32,7 @@ from tui.widgets.args_fields import ArgsFields, ScrollingDialog
 from tui.widgets.args_view import edit_json
 from tui.widgets.error_line import ErrorLine
 from tui.widgets.literal import literal
-from tui.widgets.steady_footer import SteadyFooter
+from tui.widgets.key_bar import KeyBar
 
 Mode = Literal["decide", "reason", "edit", "review"]
 
@@ -182,7 +182,7 @@ class ConfirmModal(DecisionModal):
                     "y approves the call with these arguments · e edits again · esc goes back",
                     classes="modal-hint",
                 )
-        yield SteadyFooter()
+        yield KeyBar()  # the keys in one widget (tui/widgets/key_bar.py)
 
     def on_mount(self) -> None:
         super().on_mount()

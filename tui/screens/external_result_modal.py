@@ -19,7 +19,7 @@ from tui.screens.decision_modal import DecisionModal
 from tui.widgets.args_fields import ArgsFields, ScrollingDialog
 from tui.widgets.error_line import ErrorLine
 from tui.widgets.literal import literal
-from tui.widgets.steady_footer import SteadyFooter
+from tui.widgets.key_bar import KeyBar
 
 EMPTY_RESULT = "Type the result of running the tool: it is sent to the model. (esc decides later.)"
 
@@ -68,7 +68,7 @@ class ExternalResultModal(DecisionModal):
             yield from self.decline_panel()
             copy = " · ctrl+o copies the command" if self.preview is not None and self.preview.copy else ""
             yield Static(f"ctrl+s sends the result · ctrl+r declines{copy} · esc decides later", classes="modal-hint")
-        yield SteadyFooter()
+        yield KeyBar()  # the keys in one widget (tui/widgets/key_bar.py)
 
     def on_arm(self) -> None:
         self.query_one("#result", TextArea).focus(scroll_visible=False)

@@ -28,7 +28,7 @@ from tui.widgets.args_fields import ArgsFields, ScrollingDialog
 from tui.widgets.args_view import display_json
 from tui.widgets.error_line import ErrorLine
 from tui.widgets.literal import literal
-from tui.widgets.steady_footer import SteadyFooter
+from tui.widgets.key_bar import KeyBar
 
 _TYPE_HINTS = {
     "str": "text",
@@ -116,7 +116,7 @@ class UserInputModal(DecisionModal):
             yield ErrorLine(id="form-error", classes="modal-error")
             yield from self.decline_panel()
             yield Static("enter in a text field or ctrl+s submits · ctrl+r declines · esc decides later", classes="modal-hint")
-        yield SteadyFooter()
+        yield KeyBar()  # the keys in one widget (tui/widgets/key_bar.py)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -68,6 +68,8 @@ class Conversation(Vertical):
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
         self._hold_until = 0.0
+        self._arranging = False
+        self._arranged_width = 0
         #: When the oldest text not yet handed over arrived.
         self._pending_since = 0.0
         #: The clock for flushing and holding (tests inject one).
@@ -91,6 +93,43 @@ class Conversation(Vertical):
     def on_mount(self) -> None:
         self.query_one(PromptArea).cursor_blink = self.cursor_blink
         self.log_view.anchor()
+        self.watch(self.log_view, "scroll_y", self._view_moved, init=False)
+
+    # ------------------------------------------------------------------ what is far from the view
+
+    #: Finished reply parts more than this many screen heights above or below the view hide their
+    #: blocks (ReplyPart.collapse): they are laid out as one fixed-height box.
+    VIEW_MARGIN: ClassVar[float] = 1.5
+
+    def _view_moved(self, *_: object) -> None:
+        if not self._arranging:
+            self._arranging = True
+            self.call_after_refresh(self._arrange_far_parts)
+
+    def _arrange_far_parts(self) -> None:
+        self._arranging = False
+        log = self.log_view
+        if not log.is_attached or not log.size.height:
+            return
+        height = log.size.height
+        top = log.scroll_y - self.VIEW_MARGIN * height
+        bottom = log.scroll_y + (1 + self.VIEW_MARGIN) * height
+        for part in log.children:
+            if not isinstance(part, ReplyPart) or not part.finished:
+                continue
+            region = part.virtual_region
+            if region.bottom < top or region.y > bottom:
+                part.collapse()
+            else:
+                part.expand()
+
+    def on_resize(self, event) -> None:
+        if event.size.width != self._arranged_width:
+            # Collapsed heights were measured at the old width: measure everything again.
+            self._arranged_width = event.size.width
+            for part in self.log_view.query(ReplyPart):
+                part.expand()
+        self._view_moved()
 
     def _empty_text(self) -> Text:
         text = Text(self.intro, style="bold")
@@ -203,6 +242,7 @@ class Conversation(Vertical):
             self._pending.clear()
             self._last_flush = self._clock()
             await self._reply.write(text)
+            self._view_moved()
 
     async def _mount_part(self, part: Markdown) -> None:
         await self.log_view.mount(part)  # anchored: the view follows the reply unless scrolled up

@@ -108,6 +108,28 @@ class ReplyPart(Markdown):
         self.finished = True
         self._heights.clear()
 
+    # Far from the view, a finished part hides its blocks and keeps its height (the conversation
+    # decides when: Conversation.VIEW_MARGIN). Every layout of the screen places each displayed
+    # widget; a long session is hundreds of blocks that nobody sees.
+    collapsed = False
+
+    def collapse(self) -> None:
+        height = self.region.height
+        if self.collapsed or not self.finished or height <= 0:
+            return
+        self.styles.height = height
+        for child in self.children:
+            child.display = False
+        self.collapsed = True
+
+    def expand(self) -> None:
+        if not self.collapsed:
+            return
+        for child in self.children:
+            child.display = True
+        self.styles.height = "auto"
+        self.collapsed = False
+
 
 class ReplyStream:
     """Streams one reply into `mount`ed Markdown parts (see the module docstring)."""
