@@ -36,6 +36,29 @@ class FrozenBackdrop(Visual):
         return len(self.strips)
 
 
+class Tint(BackgroundScreen):
+    """Textual's tint of the screen below, computed once per distinct style instead of per cell."""
+
+    _tinted: dict[tuple[Any, Any], Any] = {}
+
+    @classmethod
+    def process_segments(cls, segments: Any, color: Any) -> Any:  # type: ignore[override]
+        tinted = cls._tinted
+        if len(tinted) > 4096:
+            tinted.clear()
+        tint = super().process_segments
+        for segment in segments:
+            text, style, control = segment
+            if control:
+                yield segment
+                continue
+            key = (style, color)
+            new_style = tinted.get(key)
+            if new_style is None:
+                new_style = tinted[key] = next(iter(tint([Segment(" ", style)], color))).style
+            yield Segment(text, new_style)
+
+
 class BackdropCache:
     """One dialog's frozen backdrop: `render(default)` returns it for Textual's BackgroundScreen."""
 
@@ -56,7 +79,8 @@ class BackdropCache:
         if self._backdrop is None or self._key != key or self.stale:
             console = widget.app.console
             options = console.options.update(width=width, height=height)
-            lines = console.render_lines(default, options, pad=True, new_lines=False)
+            segments = Tint(default.screen, default.color).__rich_console__(console, options)
+            lines = list(Segment.split_lines(segments))[:height]
             self._backdrop = FrozenBackdrop([Strip(Segment.adjust_line_length(line, width), width) for line in lines])
             self._key = key
             self.stale = False
