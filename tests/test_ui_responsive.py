@@ -263,3 +263,21 @@ async def test_a_long_reply_lays_out_only_what_is_near_the_view_and_shows_all_of
         await settle(pilot, app)
         assert not parts[-1].collapsed
         assert shown_reply(conversation) == text  # every part keeps its source
+
+
+async def test_keys_typed_right_after_enter_stay_in_the_prompt() -> None:
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot, app)
+        prompt = app.dashboard.conversation.prompt
+        for key in "hello":
+            await pilot.press(key)
+        # enter and the next keys arrive together, as a fast typist's do (not one by one at idle)
+        app.post_message(events.Key("enter", "\r"))
+        for key in "next":
+            app.post_message(events.Key(key, key))
+        await settle(pilot, app)
+        assert prompt.text == "next"
+        assert "hello" in screen_text(app)  # the first prompt was sent

@@ -160,9 +160,13 @@ class Conversation(Vertical):
         self.post_message(self.PromptSubmitted(event.text))
 
     def accept_prompt(self, text: str) -> None:
-        """The dashboard took the prompt: clear the line and remember it for ↑."""
+        """The dashboard took the prompt: remember it for ↑, and clear the line if it still holds it.
+
+        The prompt clears itself on enter; what is there now was typed after, for the next prompt.
+        """
         self.prompt.remember(text)
-        self.prompt.value = ""
+        if self.prompt.text.strip() == text:
+            self.prompt.value = ""
 
     @on(Markdown.LinkClicked)
     def _link_clicked(self, event: Markdown.LinkClicked) -> None:

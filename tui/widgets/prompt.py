@@ -117,6 +117,9 @@ class PromptArea(TextArea):
         text = self.text.strip()
         if text:
             self.post_message(self.Submitted(self, text))
+            # Cleared now, not when the dashboard takes the prompt (two messages later): keys
+            # typed right after enter belong to the next prompt and must not be wiped with it.
+            self.value = ""
 
     def action_newline(self) -> None:
         start, end = self.selection
