@@ -65,13 +65,11 @@ class HitlApp(App[None]):
     TITLE = "hitl-tui"
     # The default screen's own CSS_PATH is not loaded by Textual, so the app lists the dashboard's
     # (by name: importing the dashboard here would load the Markdown machinery before the first frame).
-    # The other screens' sheets are loaded up front too: a screen whose sheet is new makes Textual
-    # re-parse all CSS and restyle every widget of every screen (with a long reply, 300+ ms on the
-    # first dialog of a session; tests/benchmarks/bench_stream_keys.py).
-    CSS_PATH = [
-        stylesheet(name)
-        for name in ("app", "dashboard", "conversation", "tool_log", "approvals", "modals", "help", "history", "rules")
-    ]
+    CSS_PATH = [stylesheet(name) for name in ("app", "dashboard", "conversation", "tool_log", "approvals")]
+    #: The other screens' sheets, loaded right after the first frame (`load_screen_css`): a screen
+    #: whose sheet is new makes Textual re-parse all CSS and restyle every widget of every screen
+    #: (with a long reply, 300+ ms on the first dialog of a session; bench_stream_keys.py).
+    LATER_CSS: ClassVar[tuple[str, ...]] = ("modals", "help", "history", "rules")
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_session", "New session", id="app.new_session", tooltip="Start a fresh conversation (the history keeps the old one)"),
@@ -209,7 +207,19 @@ class HitlApp(App[None]):
         if gc_pacing.current() is not None:
             self.set_interval(0.25, self.pace_gc, name="gc-pacing")
         if self._deferred is None:
+            self.load_screen_css()
             self._on_started()
+
+    def load_screen_css(self) -> None:
+        """Load every screen's stylesheet now, while the screen has few widgets (see LATER_CSS)."""
+        sheet = self.stylesheet
+        new = [path for path in map(stylesheet, self.LATER_CSS) if not sheet.has_source(str(path))]
+        if not new:
+            return
+        for path in new:
+            sheet.read(path)
+        sheet.reparse()
+        sheet.update(self)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
@@ -255,6 +265,7 @@ class HitlApp(App[None]):
             self.notify(message, severity="error", markup=False, timeout=30)
             return
         self._deferred = None
+        self.load_screen_css()  # on the starting screen: a few widgets to restyle, not hundreds
         while len(self.screen_stack) > 1:  # e.g. the command palette opened while starting
             await self.pop_screen()
         await self.push_screen(self.dashboard)  # over the starting screen, which stays below it
