@@ -69,6 +69,8 @@ class BackdropCache:
         self.stale = False
         #: Times the lines were rendered (for tests).
         self.renders = 0
+        #: The dialog is opening: changes below wait until its first frame is on screen.
+        self.opening = True
 
     def render(self, widget: Any, default: Any) -> Any:
         """`default` is what Screen.render() gave; a BackgroundScreen is rendered once per size."""
@@ -76,7 +78,7 @@ class BackdropCache:
             return default
         width, height = widget.size
         key = (id(default.screen), default.color, width, height)
-        if self._backdrop is None or self._key != key or self.stale:
+        if self._backdrop is None or self._key != key or (self.stale and not self.opening):
             console = widget.app.console
             options = console.options.update(width=width, height=height)
             segments = Tint(default.screen, default.color).__rich_console__(console, options)

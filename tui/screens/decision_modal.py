@@ -101,6 +101,12 @@ class DecisionModal(ModalScreen[Decision]):
         # The dimmed dashboard behind the dialog, rendered again only when it changed (backdrop.py).
         return self._backdrop.render(self, super().render())
 
+    def _opened(self) -> None:
+        """The first frame is on screen: the backdrop follows changes below from now on."""
+        self._backdrop.opening = False
+        if self._backdrop.stale:
+            self.refresh()
+
     def refresh(self, *regions: Any, **kwargs: Any) -> Any:
         if regions:  # Textual repaints a dialog's regions when the screen below them changed
             self._backdrop.stale = True
@@ -145,6 +151,7 @@ class DecisionModal(ModalScreen[Decision]):
     # ------------------------------------------------------------------ arming
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._opened)
         if self.arm_delay <= 0:
             self.arm()
             return
