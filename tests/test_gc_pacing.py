@@ -27,12 +27,19 @@ class Clock:
         return self.now
 
 
-def pacer_for_test(clock: Clock, old: list[int], collected: list[float], **kwargs: Any) -> GcPacer:
+def pacer_for_test(clock: Clock, old: list[int], collected: list[Any], **kwargs: Any) -> GcPacer:
     def collect() -> None:
         collected.append(clock.now)
         old[0] = 0
 
-    return GcPacer(clock=clock, collect=collect, old_count=lambda: old[0], **kwargs)
+    return GcPacer(
+        clock=clock, collect=collect, old_count=lambda: old[0],
+        freeze=lambda: collected.append("freeze"), unfreeze=lambda: collected.append("unfreeze"), **kwargs,
+    )
+
+
+def collections_in(collected: list[Any]) -> list[float]:
+    return [c for c in collected if not isinstance(c, str)]
 
 
 def test_a_due_collection_waits_for_a_quiet_moment() -> None:
@@ -46,26 +53,39 @@ def test_a_due_collection_waits_for_a_quiet_moment() -> None:
     assert not pacer.tick()  # due, but someone typed half a second ago
     clock.now += 0.6
     assert not pacer.tick(busy=True)  # quiet keys, but a reply is streaming
-    assert pacer.tick()  # quiet and idle: now
-    assert collected == [clock.now]
+    assert pacer.tick()  # quiet and idle: now, walking everything (frozen survivors too)
+    assert collected == ["unfreeze", clock.now, "freeze"]
     old[0] = 10
     clock.now += 2
     assert not pacer.tick()  # at most one per min_interval
     clock.now += 3
     assert pacer.tick()
-    assert pacer.collections == 2
+    assert pacer.collections == 2 and len(collections_in(collected)) == 2
 
 
-def test_a_collection_overdue_runs_even_while_busy() -> None:
+def test_a_collection_overdue_runs_even_while_busy_and_walks_only_what_is_new() -> None:
     clock, old, collected = Clock(), [10], []
-    pacer = pacer_for_test(clock, old, collected, overdue=60.0)
-    for _ in range(59):
+    pacer = pacer_for_test(clock, old, collected, overdue=10.0, thorough_every=300.0)
+    for _ in range(9):
         clock.now += 1
         pacer.activity()
         assert not pacer.tick(busy=True)
     clock.now += 1
-    assert pacer.tick(busy=True)  # a minute-long stream still gets its garbage cycles collected
-    assert len(collected) == 1
+    assert pacer.tick(busy=True)  # a long stream still gets its garbage cycles collected
+    # ...without unfreezing: it walks what was made since the last collection, not the whole heap
+    assert collected == [clock.now, "freeze"]
+    # and every thorough_every seconds, everything, even while busy
+    collected.clear()
+    for _ in range(28):  # up to 290 s after the start
+        old[0] = 10
+        clock.now += 10
+        pacer.activity()
+        assert pacer.tick(busy=True)
+    assert "unfreeze" not in collected
+    old[0] = 10
+    clock.now += 10
+    assert pacer.tick(busy=True)
+    assert collected[-3:] == ["unfreeze", clock.now, "freeze"]
 
 
 @pytest.fixture

@@ -12,6 +12,12 @@ The pacer keeps young collections as CPython does them (generation 0 and 1 are c
 seconds and no reply streaming. If no such moment comes for `overdue` seconds (a very long
 stream), it collects anyway, so garbage cycles cannot pile up without bound.
 
+What survives a collection is frozen (`gc.freeze`): a collection that cannot wait for a quiet
+moment then walks only what was made since, not the whole heap (a minute of streaming and typing
+without a pause grew it to millions of objects: one such collection took 3 s). A quiet-moment
+collection unfreezes first and walks everything, so frozen garbage lives until then, and at most
+`thorough_every` seconds.
+
 It is process-wide (the thresholds are), so the entry point installs it (`hitl-tui`, the test
 session); an App that is embedded elsewhere only ticks a pacer that the process installed.
 """
@@ -37,26 +43,35 @@ class GcPacer:
         *,
         quiet: float = 1.0,
         min_interval: float = 5.0,
-        overdue: float = 60.0,
+        overdue: float = 10.0,
+        thorough_every: float = 300.0,
         due_after: int = 10,
         clock: Callable[[], float] = time.monotonic,
         collect: Callable[[], object] = gc.collect,
         old_count: Callable[[], int] = lambda: gc.get_count()[2],
+        freeze: Callable[[], object] = gc.freeze,
+        unfreeze: Callable[[], object] = gc.unfreeze,
     ) -> None:
         #: Seconds without input before a full collection may run.
         self.quiet = quiet
         #: At most one full collection per this many seconds (unless overdue).
         self.min_interval = min_interval
-        #: After this many seconds without one, a due collection runs even while busy.
+        #: After this many seconds without one, a due collection runs even while busy (it walks only
+        #: what was made since the last one).
         self.overdue = overdue
+        #: After this many seconds, a collection walks everything even while busy.
+        self.thorough_every = thorough_every
         #: Young collections since the last full one before a full one is due (CPython's threshold2).
         self.due_after = due_after
         self._clock = clock
         self._collect = collect
         self._old_count = old_count
+        self._freeze = freeze
+        self._unfreeze = unfreeze
         now = clock()
         self.last_activity = now
         self.last_full = now
+        self.last_thorough = now
         #: Full collections this pacer ran.
         self.collections = 0
         self._saved: tuple[int, int, int] | None = None
@@ -69,10 +84,11 @@ class GcPacer:
         return self
 
     def uninstall(self) -> None:
-        """Give the process its thresholds back."""
+        """Give the process its thresholds back (and whatever it froze to the collector)."""
         if self._saved is not None:
             gc.set_threshold(*self._saved)
             self._saved = None
+            self._unfreeze()
 
     @property
     def installed(self) -> bool:
@@ -91,8 +107,14 @@ class GcPacer:
         quiet_now = not busy and now - self.last_activity >= self.quiet and since_full >= self.min_interval
         if not (quiet_now or since_full >= self.overdue):
             return False
+        thorough = quiet_now or now - self.last_thorough >= self.thorough_every
+        if thorough:
+            self._unfreeze()  # everything, frozen garbage included
         self._collect()
+        self._freeze()  # the survivors: the next busy-time collection skips them
         self.last_full = self._clock()
+        if thorough:
+            self.last_thorough = self.last_full
         self.collections += 1
         return True
 
