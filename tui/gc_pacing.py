@@ -90,10 +90,6 @@ class GcPacer:
             self._saved = None
             self._unfreeze()
 
-    @property
-    def installed(self) -> bool:
-        return self._saved is not None
-
     def activity(self) -> None:
         """Someone is typing or clicking: not a quiet moment."""
         self.last_activity = self._clock()

@@ -44,6 +44,7 @@ from tui.agent.events import (
 )
 from tui.agent.run import RunOutput, RunStatus, ToolExecution, utcnow
 from tui.paths import stylesheet
+from tui.screens.breakpoints import breakpoint_class
 from tui.screens.decision_modal import DecisionModal
 from tui.widgets.approvals_pane import ApprovalsPane
 from tui.widgets.conversation import Conversation
@@ -244,9 +245,6 @@ class Dashboard(Screen):
         if target:
             self._activate_pane(target)
 
-    #: Below this many columns the panes are behind tabs (HORIZONTAL_BREAKPOINTS' "-narrow").
-    NARROW_BELOW: ClassVar[int] = 100
-
     def _activate_pane(self, pane_id: str, width: int | None = None) -> None:
         """The pane its tab shows: when narrow, it alone is displayed.
 
@@ -255,7 +253,8 @@ class Dashboard(Screen):
         every focus move between panes, wide or narrow (200 ms each; bench_stream_keys.py).
         """
         self._active_pane = pane_id
-        narrow = (self.app.size.width if width is None else width) < self.NARROW_BELOW
+        width = self.app.size.width if width is None else width
+        narrow = breakpoint_class(self.HORIZONTAL_BREAKPOINTS, width) == "-narrow"
         for pane in self.query(".pane"):
             if narrow:
                 pane.display = pane.id == pane_id
@@ -283,31 +282,33 @@ class Dashboard(Screen):
         holds hundreds of Markdown blocks after a long reply (200 ms per tab, tests/benchmarks/
         bench_stream_keys.py). An inline style touches the pane alone.
         """
-        pane = self.focused
-        while pane is not None and not (isinstance(pane, Widget) and pane.has_class("pane")):
-            pane = pane.parent
+        pane = self._pane_of(self.focused)
         if pane is self._lit_pane and not force:
             return
-        lit, self._lit_pane = self._lit_pane, pane  # type: ignore[assignment]
+        lit, self._lit_pane = self._lit_pane, pane
         if lit is not None:
             for rule in ("border_top", "border_right", "border_bottom", "border_left", "border_title_color", "auto_border_title_color"):
                 lit.styles.clear_rule(rule)
             lit.refresh()
-        if isinstance(pane, Widget):
+        if pane is not None:
             accent = Color.parse(self.app.theme_variables.get("accent", "#ffa62b"))
             pane.styles.border = ("round", accent)
             pane.styles.border_title_color = accent
             pane.styles.auto_border_title_color = False  # the panes' muted title colour is "auto"
 
+    def _pane_of(self, node: Any) -> Widget | None:
+        """The pane (conversation, tool log, approvals) that holds `node`, if any."""
+        while node is not None and node is not self:
+            if isinstance(node, Widget) and node.has_class("pane") and node.id:
+                return node
+            node = node.parent
+        return None
+
     def on_descendant_focus(self, event) -> None:
         # Focus moved into a pane (tab key, a click): in the narrow layout, follow it with the tabs.
-        node = event.widget
-        while node is not None and node is not self:
-            if "pane" in node.classes and node.id:
-                if node.id != self._active_pane:
-                    self.show_pane(node.id)
-                return
-            node = node.parent
+        pane = self._pane_of(event.widget)
+        if pane is not None and pane.id != self._active_pane:
+            self.show_pane(pane.id)
 
     @on(ApprovalsPane.CountChanged)
     def _count_changed(self, event: ApprovalsPane.CountChanged) -> None:

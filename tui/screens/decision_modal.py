@@ -30,6 +30,7 @@ from tui.agent.run import ToolExecution
 from tui.agent.visible import hidden_in
 from tui.paths import stylesheet
 from tui.screens.backdrop import BackdropCache
+from tui.screens.breakpoints import breakpoint_class
 from tui.widgets.literal import literal
 
 #: Seconds a decision modal is shown before its decision keys work.
@@ -81,8 +82,9 @@ class DecisionModal(ModalScreen[Decision]):
             height = self.app.size.height
         except Exception:  # built outside a running app
             height = None
-        if height is not None:
-            self.add_class("-tall" if height >= 30 else "-short", update=False)
+        size_class = None if height is None else breakpoint_class(self.VERTICAL_BREAKPOINTS, height)
+        if size_class:
+            self.add_class(size_class, update=False)
         self.tool = tool
         self.arm_delay = default_arm_delay() if arm_delay is None else max(0.0, arm_delay)
         #: (n, m): this is call n of m waiting in the same turn.
