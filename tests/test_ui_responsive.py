@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ui_support import WIDE, hn_server, make_app, screen_text, settle  # noqa: F401
+from ui_support import WIDE, LongReply, hn_server, long_markdown, make_app, screen_text, settle  # noqa: F401
 from textual.widgets import Footer, Markdown
 
 from tui.screens.confirm_modal import ConfirmModal
@@ -84,45 +84,20 @@ async def test_streamed_text_waits_after_a_key_and_under_a_dialog_but_never_too_
         assert shown_reply(conversation).endswith(" B C D")
 
 
-def long_markdown(paragraphs: int) -> str:
-    blocks = []
-    for i in range(paragraphs):
-        if i % 6 == 0:
-            blocks.append(f"### Section {i}")
-        if i % 4 == 1:
-            blocks.append("\n".join(f"- point {i}.{j}: words that wrap when the pane is narrow enough" for j in range(3)))
-        blocks.append(" ".join(f"word{i}-{j}" for j in range(40)))
-    return "\n\n".join(blocks)
-
-
-class LongReply:
-    """Streams a long Markdown reply in small deltas."""
-
-    id = "long-reply"
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def describe(self) -> str:
-        return "long reply"
-
-    async def astream(self, messages: Any, tools: Any, **_: Any) -> Any:
-        from tui.agent.models.base import ModelChunk, ModelResponse
-
-        for i in range(0, len(self.text), 40):
-            yield ModelChunk(text=self.text[i : i + 40])
-        yield ModelChunk(response=ModelResponse(content=self.text, finish_reason="stop"))
+async def stream_long_reply(pilot: Any, app: Any) -> list[ReplyPart]:
+    """Send a prompt; the model streams its long reply; the reply's parts once it has ended."""
+    await settle(pilot, app)
+    await pilot.press(*"go", "enter")
+    await settle(pilot, app)
+    return list(app.dashboard.conversation.log_view.query(ReplyPart))
 
 
 async def test_finished_reply_parts_keep_no_stale_height_across_resizes() -> None:
     text = long_markdown(60)
     app = make_app(model=LongReply(text))
     async with app.run_test(size=(160, 40)) as pilot:
-        await settle(pilot, app)
-        await pilot.press(*"go", "enter")
-        await settle(pilot, app)
+        parts = await stream_long_reply(pilot, app)
         conversation = app.dashboard.conversation
-        parts = list(conversation.log_view.query(ReplyPart))
         assert len(parts) > 3 and all(part.finished for part in parts)
         assert shown_reply(conversation) == text
         for size in ((110, 40), (160, 40), (104, 30)):
@@ -243,12 +218,9 @@ async def test_a_long_reply_lays_out_only_what_is_near_the_view_and_shows_all_of
     text = long_markdown(80)
     app = make_app(model=LongReply(text))
     async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot, app)
-        await pilot.press(*"go", "enter")
-        await settle(pilot, app)
+        parts = await stream_long_reply(pilot, app)
         conversation = app.dashboard.conversation
         log = conversation.log_view
-        parts = list(log.query(ReplyPart))
         # the view follows the end: the first parts are far above it, laid out as one box each
         assert parts[0].collapsed and not parts[-1].collapsed
         assert "Section 0" not in screen_text(app)

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ui_support import NARROW, WIDE, make_app, settle
+from ui_support import NARROW, WIDE, long_markdown, make_app, settle
 
 from textual.color import Color
 
 from tui.widgets.conversation import Conversation
 
 
-def long_reply(paragraphs: int = 120) -> str:
-    blocks = []
-    for i in range(paragraphs):
-        if i % 10 == 0:
-            blocks.append(f"## Part {i // 10}")
-        if i % 7 == 3:
-            blocks.append("\n".join(f"- item {i}.{j} with `code`" for j in range(3)))
-        blocks.append(f"Paragraph {i}: some **bold** words, a `snippet` and a [link](https://example.com/{i}).")
-    return "\n\n".join(blocks)
+async def with_long_reply(pilot: Any, app: Any) -> Any:
+    """The dashboard, with a long reply (hundreds of Markdown widgets) in its conversation."""
+    await settle(pilot, app)
+    app.dashboard.conversation.add_reply(long_markdown(120))
+    await settle(pilot, app)
+    return app.dashboard
 
 
 def restyles(app: Any) -> list[Any]:
@@ -54,10 +51,7 @@ def border_colour(widget: Any) -> Color:
 async def test_moving_the_focus_between_panes_restyles_no_block_of_a_long_reply() -> None:
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
-        await settle(pilot, app)
-        dashboard = app.dashboard
-        dashboard.conversation.add_reply(long_reply())
-        await settle(pilot, app)
+        dashboard = await with_long_reply(pilot, app)
         blocks = len(list(dashboard.conversation.walk_children()))
         assert blocks > 150  # the reply is many widgets: restyling them is what must not happen
         accent = Color.parse(app.theme_variables["accent"])
@@ -80,10 +74,7 @@ async def test_moving_the_focus_between_panes_restyles_no_block_of_a_long_reply(
 async def test_a_turn_starting_and_ending_restyles_no_block_of_a_long_reply() -> None:
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
-        await settle(pilot, app)
-        dashboard = app.dashboard
-        dashboard.conversation.add_reply(long_reply())
-        await settle(pilot, app)
+        dashboard = await with_long_reply(pilot, app)
         old = set(dashboard.conversation.log_view.walk_children())
         seen = restyles(app)
         await pilot.press(*"hello", "enter")  # the demo model answers at once

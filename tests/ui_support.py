@@ -119,3 +119,34 @@ def palette_has(app: HitlApp, text: str) -> Any:
         return any(text.lower() in str(options.get_option_at_index(i).prompt).lower() for i in range(options.option_count))
 
     return check
+
+
+def long_markdown(paragraphs: int) -> str:
+    """A long Markdown reply: headings, bullet lists and long paragraphs (many widgets)."""
+    blocks = []
+    for i in range(paragraphs):
+        if i % 6 == 0:
+            blocks.append(f"### Section {i}")
+        if i % 4 == 1:
+            blocks.append("\n".join(f"- point {i}.{j}: words that wrap when the pane is narrow enough" for j in range(3)))
+        blocks.append(" ".join(f"word{i}-{j}" for j in range(40)))
+    return "\n\n".join(blocks)
+
+
+class LongReply:
+    """Streams a long Markdown reply in small deltas."""
+
+    id = "long-reply"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def describe(self) -> str:
+        return "long reply"
+
+    async def astream(self, messages: Any, tools: Any, **_: Any) -> Any:
+        from tui.agent.models.base import ModelChunk, ModelResponse
+
+        for i in range(0, len(self.text), 40):
+            yield ModelChunk(text=self.text[i : i + 40])
+        yield ModelChunk(response=ModelResponse(content=self.text, finish_reason="stop"))
